@@ -57,7 +57,8 @@ Status TreeHash(HashReader& reader, uint64_t size, Hash* out);
 
 // RFC 6962 audit path for leaf `index` in a tree of `size` (index < size), sibling first.
 Status InclusionProof(HashReader& reader, uint64_t index, uint64_t size, std::vector<Hash>* out);
-// RFC 6962 consistency proof from old_size to new_size (0 < old_size <= new_size; empty if equal).
+// RFC 6962 consistency proof from old_size to new_size (old_size <= new_size); empty if the
+// sizes are equal or old_size is 0 (the tlog-witness "old 0" case).
 Status ConsistencyProof(HashReader& reader, uint64_t old_size, uint64_t new_size,
                         std::vector<Hash>* out);
 
