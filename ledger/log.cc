@@ -158,14 +158,15 @@ Status Log::Impl::Open() {
                  storage_->Describe(), pending_.size(), published_);
     LEDGER_RETURN_IF_ERROR(Publish());
   }
-  // Staged content left by writes that never committed: nothing refers to it any more.
+  // Staged files no commit-log frame names: content of writes that never committed, and files a
+  // previous process pre-created but never used. Nothing can refer to them any more.
   std::vector<std::string> staged;
   if (storage_->List(store_layout::kStagingDir, &staged).ok() && !staged.empty()) {
     for (const std::string& s : staged) {
       (void)storage_->Remove(std::string(store_layout::kStagingDir) + "/" + s);
     }
-    spdlog::info("{}: removed {} staged files of unfinished writes", storage_->Describe(),
-                 staged.size());
+    spdlog::debug("{}: removed {} unreferenced staged files", storage_->Describe(),
+                  staged.size());
   }
   if (options_.background_publish) publisher_ = std::thread([this] { PublisherLoop(); });
   return Status::Ok();

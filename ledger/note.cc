@@ -297,9 +297,12 @@ Status NoteSigner::Parse(std::string_view skey, NoteSigner* out) {
   }
   std::optional<std::string> decoded = Base64Decode(b64);
   if (!decoded) return Status::InvalidArgument("skey: key is not canonical padded base64");
+  // Read the type byte before the bytes move into the wiping holder (GCC 12 at -O2 misreads the
+  // moved-into string as possibly uninitialized).
+  if (decoded->empty()) return Status::InvalidArgument("skey: empty key");
+  const uint8_t key_type = static_cast<uint8_t>(decoded->front());
   SecretBytes key(std::move(*decoded));
-  if (key.str().empty()) return Status::InvalidArgument("skey: empty key");
-  if (static_cast<uint8_t>(key.str()[0]) != kAlgEd25519) {
+  if (key_type != kAlgEd25519) {
     return Status::InvalidArgument("skey: unsupported key type (only Ed25519, 0x01)");
   }
   std::string_view seed = std::string_view(key.str()).substr(1);
