@@ -1,0 +1,78 @@
+#include "mount/cli_util.h"
+
+#include <iostream>
+
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace ledgerfs {
+
+namespace {
+
+std::string_view TrimSlashes(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+// spdlog patterns give '%' a meaning; a store path is data.
+std::string EscapePattern(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '%') out += '%';
+  }
+  return out;
+}
+
+}  // namespace
+
+int ExitCodeFor(const ledger::Status& st) {
+  using Code = ledger::Status::Code;
+  switch (st.code()) {
+    case Code::kOk:
+      return kExitOk;
+    case Code::kBusy:
+      return kExitBusy;
+    case Code::kIoError:
+    case Code::kNoSpace:
+      return kExitIo;
+    default:
+      return kExitFailed;
+  }
+}
+
+int ReportError(std::string_view command, std::string_view path, const ledger::Status& st) {
+  std::string_view reason = st.message();
+  const std::string prefix = std::string(TrimSlashes(path)) + ": ";
+  if (!path.empty() && reason.substr(0, prefix.size()) == prefix)
+    reason.remove_prefix(prefix.size());
+  if (reason.empty()) reason = "failed";
+  std::cerr << "ledgerfs: " << command << (path.empty() ? "" : " ") << path << ": " << reason
+            << std::endl;
+  return ExitCodeFor(st);
+}
+
+int ReportUsage(std::string_view command, std::string_view path, std::string_view reason) {
+  std::cerr << "ledgerfs: " << command << (path.empty() ? "" : " ") << path << ": " << reason
+            << "\nRun 'ledgerfs " << command << " --help' for the options." << std::endl;
+  return kExitUsage;
+}
+
+void Note(std::string_view command, std::string_view path, std::string_view message) {
+  std::cerr << "ledgerfs: " << command << (path.empty() ? "" : " ") << path << ": " << message
+            << std::endl;
+}
+
+void InitLogging() {
+  auto logger = spdlog::stderr_logger_mt("ledgerfs");
+  logger->set_pattern("ledgerfs: [%l] %v");
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+void SetLogStore(const std::string& path) {
+  spdlog::default_logger()->set_pattern("ledgerfs [store " + EscapePattern(path) + "] %l: %v");
+}
+
+}  // namespace ledgerfs
