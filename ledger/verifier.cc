@@ -92,7 +92,11 @@ Status OpenWithAnyKey(std::string_view note, const std::vector<NoteVerifier>& ve
     Status st = OpenCheckpoint(note, verifier, out);
     if (st.ok()) return st;
     if (!reasons.empty()) reasons += "; ";
-    reasons += "with key " + verifier.name() + ": " + st.message();
+    // OpenCheckpoint says "checkpoint: …"; the caller already names the file.
+    std::string_view reason = st.message();
+    if (reason.starts_with("checkpoint: "))
+      reason.remove_prefix(std::string_view("checkpoint: ").size());
+    reasons += "with key " + verifier.name() + ": " + std::string(reason);
   }
   return Status::Corruption("does not verify " + reasons);
 }
@@ -148,8 +152,11 @@ Status CheckCoverage(Storage& tree, uint64_t size, const std::string& dir,
 // (done >> 8L) % 256 and the root of any size it passes can be folded from these buffers alone.
 class TreeStream {
  public:
-  TreeStream(Storage& tree, uint64_t size, const VerifyOptions& options, VerifyReport* report)
-      : tree_(tree), size_(size), options_(options), report_(report) {}
+  // `root` is the checkpoint's claim; it only serves to say which file is damaged when a bundle
+  // and its tile disagree (the caller compares root() with it).
+  TreeStream(Storage& tree, uint64_t size, const Hash& root, const VerifyOptions& options,
+             VerifyReport* report)
+      : tree_(tree), size_(size), claimed_root_(root), options_(options), report_(report) {}
 
   // Asks Run() to record the root of the first `m` entries (m <= size).
   void WantPrefixRoot(uint64_t m) { targets_.push_back(m); }
@@ -174,7 +181,8 @@ class TreeStream {
   Status CompleteTile(int level);
   Status CheckTile(int level, uint64_t index, int width);
   Status CompareTile(const std::string& path, std::string_view bytes, int level, uint64_t index,
-                     int width, int source_width) const;
+                     int width, int source_width);
+  bool StoredLeafTileIsBacked(uint64_t index, int width, std::string_view bytes);
   Status ReadNeeded(const std::string& path, std::string* out);
   // Lists `dir` (a tile's "<N>.p" folder) into names, empty if it does not exist. `kind` is 0 for
   // bundles and 1 + level for hash tiles.
@@ -186,6 +194,7 @@ class TreeStream {
 
   Storage& tree_;
   const uint64_t size_;
+  const Hash claimed_root_;
   const VerifyOptions& options_;
   VerifyReport* report_;
 
@@ -234,8 +243,9 @@ Status TreeStream::Run() {
   for (uint64_t b = 0; b < bundles; ++b) {
     LEDGER_RETURN_IF_ERROR(ProcessBundle(b, TileWidthAt(0, b, size_)));
   }
-  // Full tiles were checked as they completed; what is left at each level is its right edge.
-  for (size_t level = 0; level < levels_.size(); ++level) {
+  // Full tiles were checked as they completed, and level 0's right edge with the last bundle;
+  // what is left at each level above is its right edge.
+  for (size_t level = 1; level < levels_.size(); ++level) {
     const Level& lv = levels_[level];
     if (lv.count > 0)
       LEDGER_RETURN_IF_ERROR(CheckTile(static_cast<int>(level), lv.index, lv.count));
@@ -266,9 +276,12 @@ Status TreeStream::ProcessBundle(uint64_t index, int width) {
   ++report_->bundles_checked;
   ++report_->files_checked;
   report_->entries = done_;
+  // The bundle against its tile first: then a damaged bundle is named as such, not blamed on an
+  // older partial that is a prefix of it. The last bundle's tile is the level-0 right edge.
+  LEDGER_RETURN_IF_ERROR(width == kWidth ? CompleteTile(0) : CheckTile(0, index, width));
   LEDGER_RETURN_IF_ERROR(CheckOlderBundles(index, width));
   ReportProgress();
-  return width == kWidth ? CompleteTile(0) : Status::Ok();
+  return Status::Ok();
 }
 
 // Walks the uint16 frames in place: ParseBundle would copy every entry into its own string,
@@ -376,7 +389,7 @@ Status TreeStream::CheckTile(int level, uint64_t index, int width) {
 // `bytes` must be the first `width` recomputed hashes of tile (level, index). source_width is the
 // tile's width at size N, which names the bundle the level-0 hashes were computed from.
 Status TreeStream::CompareTile(const std::string& path, std::string_view bytes, int level,
-                               uint64_t index, int width, int source_width) const {
+                               uint64_t index, int width, int source_width) {
   const TileHashes& hashes = levels_[static_cast<size_t>(level)].hashes;
   const size_t want = static_cast<size_t>(width) * kHashSize;
   if (bytes.size() != want) {
@@ -388,12 +401,43 @@ Status TreeStream::CompareTile(const std::string& path, std::string_view bytes, 
   while (std::memcmp(bytes.data() + i * kHashSize, hashes[i].data(), kHashSize) == 0) ++i;
   std::string source;
   if (level == 0) {
-    source = "the leaf hash of entry " + Num(index * kTileWidth + i) + " in " +
-             EntryBundlePath(index, source_width);
+    const uint64_t entry = index * kTileWidth + i;
+    const std::string bundle = EntryBundlePath(index, source_width);
+    if (width == source_width && StoredLeafTileIsBacked(index, width, bytes)) {
+      return Status::Corruption(bundle + ": entry " + Num(entry) + " does not hash to hash " +
+                                Num(i) + " of " + path +
+                                ", and the rest of the tree agrees with that tile");
+    }
+    source = "the leaf hash of entry " + Num(entry) + " in " + bundle;
   } else {
     source = "the root of " + HashTilePath(TileId{level - 1, index * kTileWidth + i, kWidth});
   }
   return Status::Corruption(path + ": hash " + Num(i) + " does not match " + source);
+}
+
+// A bundle and its level-0 tile disagree: is the stored tile the one the rest of the tree backs
+// (so the bundle is damaged)? A full tile is backed if its root is the parent tile's hash; the
+// right-edge tile if, put in place of the recomputed one, it yields the checkpoint's root. Runs on
+// the error path only.
+bool TreeStream::StoredLeafTileIsBacked(uint64_t index, int width, std::string_view bytes) {
+  TileHashes stored;
+  std::memcpy(stored.data(), bytes.data(), static_cast<size_t>(width) * kHashSize);
+  if (width == kWidth) {
+    const uint64_t parent = index / kTileWidth;
+    const size_t pos = static_cast<size_t>(index % kTileWidth);
+    std::string parent_bytes;
+    const TileId parent_id{1, parent, TileWidthAt(1, parent, size_)};
+    if (!tree_.Read(HashTilePath(parent_id), &parent_bytes).ok() ||
+        parent_bytes.size() < (pos + 1) * kHashSize) {
+      return false;
+    }
+    const Hash root = SubtreeRoot(stored.data(), kWidth);
+    return std::memcmp(parent_bytes.data() + pos * kHashSize, root.data(), kHashSize) == 0;
+  }
+  std::swap(stored, levels_[0].hashes);
+  const Hash root = CurrentRoot();
+  std::swap(stored, levels_[0].hashes);
+  return root == claimed_root_;
 }
 
 Status TreeStream::ReadNeeded(const std::string& path, std::string* out) {
@@ -588,7 +632,7 @@ Status VerifyTree(Storage& tree, const VerifyOptions& options, VerifyReport* rep
   }
 
   // 3. Rebuild everything from the entries.
-  TreeStream stream(tree, n, options, &report);
+  TreeStream stream(tree, n, cp.root, options, &report);
   for (const Archived& a : archived) stream.WantPrefixRoot(a.checkpoint.size);
   if (since) stream.WantPrefixRoot(since->size);
   LEDGER_RETURN_IF_ERROR(stream.Run());

@@ -2,7 +2,8 @@
 // a mirrored tile tree), it recomputes every leaf hash, every hash tile and the root from the entry
 // bundles, checks the checkpoint signature, and accounts for every file under tile/. It promises:
 // Ok only if all holds; otherwise Corruption/NotFound whose message starts with the relative path
-// of the offending file and says why. Memory stays bounded (one tile per level) at any log size.
+// of the damaged file and says why (a --since failure says "checkpoint is not an extension of the
+// --since checkpoint"). Memory stays bounded (one tile per level) at any log size.
 #pragma once
 
 #include <cstdint>

@@ -20,7 +20,7 @@
 #include "ledger/posix_storage.h"
 #include "ledger/tile_path.h"
 #include "ledger/tlog_math.h"
-#include "tests/support/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace ledger {
 namespace {
@@ -93,8 +93,9 @@ Status Verify(const fs::path& dir, const VerifyOptions& options, VerifyReport* r
   return VerifyTree(*storage, options, report);
 }
 
-// Runs `damage` on a tree, expects the verification to fail naming `rel`, then restores the file.
-// Collects failures as text so a broken detector reports a few cases, not thousands.
+// Verifies a damaged tree and expects a failure whose message starts with "<rel>: ", i.e. names
+// the damaged file as the culprit (not merely somewhere in the text). Collects failures as text
+// so a broken detector reports a few cases, not thousands.
 class DamageChecker {
  public:
   DamageChecker(fs::path dir, VerifyOptions options)
@@ -105,8 +106,8 @@ class DamageChecker {
     Status st = Verify(dir_, options_);
     if (st.ok()) {
       Record(what + ": verified anyway");
-    } else if (st.message().find(rel) == std::string::npos) {
-      Record(what + ": message does not name " + rel + ": " + st.message());
+    } else if (st.message().rfind(rel + ": ", 0) != 0) {
+      Record(what + ": message does not start with " + rel + ": " + st.message());
     }
   }
   void Record(std::string text) {
@@ -421,12 +422,25 @@ TEST_CASE("verifier refuses files under tile/ that the checkpoint does not cover
     Status st = Verify(dir, GoldenOptions());
     INFO(extra.rel << ": " << st.ToString());
     CHECK(!st.ok());
-    CHECK(st.message().find(extra.rel) != std::string::npos);
+    CHECK(st.message().rfind(extra.rel + ": ", 0) == 0);
     fs::remove(dir / extra.rel);
   }
   fs::remove_all(dir / "tile/0/000.p/notes");
   fs::remove_all(dir / "tile/0/x000");
   REQUIRE(Verify(dir, GoldenOptions()).ok());
+
+  // An empty log (size 0) publishes no tile at all.
+  const fs::path empty = fs::path(tmp.path()) / "empty";
+  fs::create_directories(empty / "tile/entries/000.p");
+  fs::copy_file(GoldenDir() / "checkpoint.0", empty / "checkpoint");
+  VerifyReport empty_report;
+  Status empty_st = Verify(empty, GoldenOptions(), &empty_report);
+  INFO(empty_st.ToString());
+  CHECK(empty_st.ok());
+  CHECK(empty_report.checkpoint.size == 0);
+  CHECK(empty_report.files_checked == 1);
+  WriteFile(empty / "tile/entries/000.p/1", some_bundle);
+  CHECK(Verify(empty, GoldenOptions()).message().rfind("tile/entries/000.p/1: ", 0) == 0);
 
   // At the root only checkpoint, checkpoint.* and tile/ are the log's; the rest is noted.
   fs::create_directories(dir / ".ledger/wal");
