@@ -14,16 +14,10 @@
 
 #include "ledger/fault_injection_storage.h"
 #include "ledger/posix_storage.h"
+#include "support/require_ok.h"
 
 namespace ledger {
 namespace {
-
-#define REQUIRE_OK(expr)          \
-  do {                            \
-    ::ledger::Status _s = (expr); \
-    INFO(_s.ToString());          \
-    REQUIRE(_s.ok());             \
-  } while (0)
 
 // A fresh store directory wrapped in a FaultInjectionStorage; removed at the end of the test.
 class Fixture {

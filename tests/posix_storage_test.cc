@@ -14,34 +14,13 @@
 #include <vector>
 
 #include "ledger/posix_storage.h"
+#include "support/require_ok.h"
+#include "support/temp_dir.h"
 
 namespace ledger {
 namespace {
 
-#define REQUIRE_OK(expr)          \
-  do {                            \
-    ::ledger::Status _s = (expr); \
-    INFO(_s.ToString());          \
-    REQUIRE(_s.ok());             \
-  } while (0)
-
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ledger-posix-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::unique_ptr<Storage> Open(const std::string& root) {
   std::unique_ptr<Storage> s;

@@ -19,6 +19,7 @@
 #include "ledger/note.h"
 #include "ledger/posix_storage.h"
 #include "ledger/records.h"
+#include "support/require_ok.h"
 
 namespace {
 
@@ -28,13 +29,6 @@ using ledger::RecordInfo;
 using ledger::Records;
 using ledger::RecordWriter;
 using ledger::Status;
-
-#define REQUIRE_OK(expr)      \
-  do {                        \
-    const Status _s = (expr); \
-    INFO(_s.ToString());      \
-    REQUIRE(_s.ok());         \
-  } while (0)
 
 constexpr char kEmptySha[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr char kXSha[] = "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881";

@@ -5,36 +5,10 @@
 set -euo pipefail
 
 : "${LEDGERFS:?set LEDGERFS to the ledgerfs binary}"
-work=$(mktemp -d)
+source "$(dirname "$0")/lib/common.sh"
 holder_pid=""
-cleanup() {
+on_exit() {
   if [ -n "$holder_pid" ]; then kill "$holder_pid" 2>/dev/null || true; fi
-  chmod -R u+w "$work" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-# expect_exit CODE CMD...: runs CMD (stdout/stderr to $work/out, $work/err), checks its exit code.
-expect_exit() {
-  local want=$1
-  shift
-  local got=0
-  "$@" >"$work/out" 2>"$work/err" || got=$?
-  if [ "$got" != "$want" ]; then
-    cat "$work/err" >&2
-    fail "expected exit $want, got $got: $*"
-  fi
-}
-# flip_byte FILE OFFSET: xor the byte at OFFSET with 1, in place.
-flip_byte() {
-  local file=$1 off=$2 byte
-  chmod u+w "$file"
-  byte=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
-  printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$file" bs=1 seek="$off" conv=notrunc 2>/dev/null
 }
 
 export LEDGERFS_KEY_DIR="$work/keys"

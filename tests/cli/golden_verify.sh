@@ -8,27 +8,7 @@ set -euo pipefail
 : "${SHARED_DIR:?set SHARED_DIR to the shared material}"
 golden="$SHARED_DIR/spec/testdata/tessera-log"
 vkey="example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx"
-work=$(mktemp -d)
-cleanup() {
-  chmod -R u+w "$work" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-expect_exit() {
-  local want=$1
-  shift
-  local got=0
-  "$@" >"$work/out" 2>"$work/err" || got=$?
-  if [ "$got" != "$want" ]; then
-    cat "$work/err" >&2
-    fail "expected exit $want, got $got: $*"
-  fi
-}
+source "$(dirname "$0")/lib/common.sh"
 
 log="$work/log"
 cp -R "$golden" "$log"

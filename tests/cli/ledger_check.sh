@@ -9,17 +9,8 @@ set -euo pipefail
 : "${SOURCE_DIR:?set SOURCE_DIR to the source tree}"
 : "${SHARED_DIR:?set SHARED_DIR to the shared material}"
 check="$SOURCE_DIR/tools/ledger-check.sh"
-work=$(mktemp -d)
-cleanup() {
-  chmod -R u+w "$work" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib/common.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 # run_check WANT_EXIT DIR: runs the checker under a plain POSIX sh.
 run_check() {
   local got=0
@@ -28,12 +19,6 @@ run_check() {
     cat "$work/out" "$work/err" >&2
     fail "ledger-check on $2: expected exit $1, got $got"
   fi
-}
-flip_byte() {
-  local file=$1 off=$2 byte
-  chmod u+w "$file"
-  byte=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
-  printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$file" bs=1 seek="$off" conv=notrunc 2>/dev/null
 }
 # damaged NAME: a fresh copy of the store to break.
 damaged() {

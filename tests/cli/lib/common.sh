@@ -1,0 +1,34 @@
+# Helpers shared by the CLI shell tests (sourced, not run): a scratch directory $work removed on
+# exit (after the test's own `on_exit` hook, if it defines one), fail, expect_exit and flip_byte.
+work=$(mktemp -d)
+cleanup() {
+  if declare -F on_exit >/dev/null; then on_exit || true; fi
+  chmod -R u+w "$work" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# expect_exit CODE CMD...: runs CMD (stdout/stderr to $work/out, $work/err), checks its exit code.
+expect_exit() {
+  local want=$1
+  shift
+  local got=0
+  "$@" >"$work/out" 2>"$work/err" || got=$?
+  if [ "$got" != "$want" ]; then
+    cat "$work/err" >&2
+    fail "expected exit $want, got $got: $*"
+  fi
+}
+
+# flip_byte FILE OFFSET: xor the byte at OFFSET with 1, in place.
+flip_byte() {
+  local file=$1 off=$2 byte
+  chmod u+w "$file"
+  byte=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
+  printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$file" bs=1 seek="$off" conv=notrunc 2>/dev/null
+}
