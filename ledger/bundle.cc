@@ -15,11 +15,12 @@ Status AppendToBundle(std::string_view entry, std::string* bundle) {
   return Status::Ok();
 }
 
-Status ParseBundle(std::string_view bundle, std::vector<std::string>* entries) {
-  std::vector<std::string> parsed;
+Status SplitBundle(std::string_view bundle, std::vector<std::string_view>* entries) {
+  entries->clear();
   size_t offset = 0;
   while (offset < bundle.size()) {
     if (bundle.size() - offset < 2) {
+      entries->clear();
       return Status::Corruption("bundle torn at byte " + std::to_string(offset) +
                                 ": length prefix cut short");
     }
@@ -27,14 +28,21 @@ Status ParseBundle(std::string_view bundle, std::vector<std::string>* entries) {
                  static_cast<uint8_t>(bundle[offset + 1]);
     size_t avail = bundle.size() - offset - 2;
     if (avail < len) {
+      entries->clear();
       return Status::Corruption("bundle torn at byte " + std::to_string(offset) + ": entry of " +
                                 std::to_string(len) + " bytes but only " + std::to_string(avail) +
                                 " remain");
     }
-    parsed.emplace_back(bundle.substr(offset + 2, len));
+    entries->push_back(bundle.substr(offset + 2, len));
     offset += 2 + len;
   }
-  *entries = std::move(parsed);
+  return Status::Ok();
+}
+
+Status ParseBundle(std::string_view bundle, std::vector<std::string>* entries) {
+  std::vector<std::string_view> views;
+  LEDGER_RETURN_IF_ERROR(SplitBundle(bundle, &views));
+  entries->assign(views.begin(), views.end());
   return Status::Ok();
 }
 

@@ -6,14 +6,7 @@
 //      comparing each stored tile (and each older partial of it) with the recomputed bytes,
 //      and taking the root of every prefix size an archived or --since checkpoint names;
 //   4. compare the roots, and require the partials each archived checkpoint implies.
-//
-// The hot path hashes with OpenSSL's low-level SHA256_* calls, deprecated in OpenSSL 3 but ~1.6x
-// faster than EVP for tiny digests (no provider dispatch, no context re-init): a verify makes two
-// digests per entry and must run near the SHA-256 bound. The define must precede every include.
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include "ledger/verifier.h"
-
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
@@ -44,31 +37,6 @@ static_assert(sizeof(TileHashes) == kTileWidth * kHashSize);
 
 std::string Num(uint64_t v) {
   return std::to_string(v);
-}
-
-// RFC 6962 hashes, as LeafHash/NodeHash in hash.h (the golden tests pin both), on a stack context.
-Hash FastLeafHash(std::string_view entry) {
-  static constexpr unsigned char kLeafPrefix = 0x00;
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, &kLeafPrefix, 1);
-  SHA256_Update(&ctx, entry.data(), entry.size());
-  Hash out;
-  SHA256_Final(out.data(), &ctx);
-  return out;
-}
-
-Hash FastNodeHash(const Hash& left, const Hash& right) {
-  unsigned char buf[1 + 2 * kHashSize];
-  buf[0] = 0x01;
-  std::memcpy(buf + 1, left.data(), kHashSize);
-  std::memcpy(buf + 1 + kHashSize, right.data(), kHashSize);
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, buf, sizeof buf);
-  Hash out;
-  SHA256_Final(out.data(), &ctx);
-  return out;
 }
 
 // ---- keys and checkpoint notes -----------------------------------------------------------------
@@ -212,7 +180,7 @@ class TreeStream {
   std::string tile_;
   std::string older_;
   std::vector<std::string> names_;
-  std::array<size_t, kTileWidth> ends_{};  // byte offset just past entry i of bundle_
+  std::vector<std::string_view> entries_;  // the entries of bundle_, pointing into it
 
   // The "<N>.p" folders present in the folder last visited for each kind of tile. Most tiles
   // have none, and one listing of their folder (up to 1,000 tiles) is far cheaper than a failed
@@ -261,11 +229,9 @@ Status TreeStream::ProcessBundle(uint64_t index, int width) {
   LEDGER_RETURN_IF_ERROR(FrameBundle(path, width));
   Level& leaves = levels_[0];
   const uint64_t first = index * kTileWidth;
-  size_t begin = 0;
   for (int i = 0; i < width; ++i) {
-    const std::string_view entry(bundle_.data() + begin + 2, ends_[i] - begin - 2);
-    begin = ends_[i];
-    leaves.hashes[static_cast<size_t>(leaves.count++)] = FastLeafHash(entry);
+    const std::string_view entry = entries_[static_cast<size_t>(i)];
+    leaves.hashes[static_cast<size_t>(leaves.count++)] = LeafHash(entry);
     if (options_.entry_check) {
       Status st = options_.entry_check(first + static_cast<uint64_t>(i), entry);
       if (!st.ok())
@@ -284,35 +250,16 @@ Status TreeStream::ProcessBundle(uint64_t index, int width) {
   return Status::Ok();
 }
 
-// Walks the uint16 frames in place: ParseBundle would copy every entry into its own string,
-// which costs more than hashing it. On a framing error ParseBundle gives the canonical reason.
+// Splits bundle_ into views (no copy per entry: copying would cost more than hashing) and
+// checks that it holds exactly `width` entries.
 Status TreeStream::FrameBundle(const std::string& path, int width) {
-  size_t offset = 0;
-  int n = 0;
-  while (offset < bundle_.size()) {
-    if (n == width) {
-      return Status::Corruption(path + ": bytes after entry " + Num(static_cast<uint64_t>(width)) +
-                                " at offset " + Num(offset) + " (the bundle must hold exactly " +
-                                Num(static_cast<uint64_t>(width)) + " entries)");
-    }
-    const size_t avail = bundle_.size() - offset;
-    size_t len = 0;
-    if (avail >= 2) {
-      len = static_cast<size_t>(static_cast<uint8_t>(bundle_[offset])) << 8 |
-            static_cast<uint8_t>(bundle_[offset + 1]);
-    }
-    if (avail < 2 || avail - 2 < len) {
-      std::vector<std::string> unused;
-      Status st = ParseBundle(bundle_, &unused);
-      return Status::Corruption(path + ": " +
-                                (st.ok() ? "torn frame at byte " + Num(offset) : st.message()));
-    }
-    offset += 2 + len;
-    ends_[static_cast<size_t>(n++)] = offset;
-  }
-  if (n != width) {
-    return Status::Corruption(path + ": holds " + Num(static_cast<uint64_t>(n)) +
-                              " entries, want " + Num(static_cast<uint64_t>(width)));
+  LEDGER_RETURN_IF_ERROR(SplitBundle(bundle_, &entries_).WithContext(path));
+  if (entries_.size() != static_cast<size_t>(width)) {
+    return Status::Corruption(path + ": holds " + Num(entries_.size()) + " entries, want " +
+                              Num(static_cast<uint64_t>(width)) +
+                              (entries_.size() > static_cast<size_t>(width)
+                                   ? " (the bundle must hold exactly that many)"
+                                   : ""));
   }
   return Status::Ok();
 }
@@ -329,7 +276,9 @@ Status TreeStream::CheckOlderBundles(uint64_t index, int width) {
     if (!w || *w == 0 || *w >= static_cast<uint64_t>(width)) continue;
     const std::string path = dir + "/" + name;
     LEDGER_RETURN_IF_ERROR(ReadNeeded(path, &older_));
-    const size_t want = ends_[*w - 1];
+    // The first W frames end where entry W-1 ends.
+    const std::string_view last = entries_[*w - 1];
+    const size_t want = static_cast<size_t>(last.data() + last.size() - bundle_.data());
     if (older_.size() != want) {
       return Status::Corruption(path + ": " + Num(older_.size()) + " bytes, but the first " + name +
                                 " entries of " + current + " take " + Num(want));
@@ -482,12 +431,12 @@ Status TreeStream::ListPartials(int kind, const std::string& dir, std::vector<st
 Hash TreeStream::SubtreeRoot(const Hash* hashes, int n) {
   if (n == 1) return hashes[0];
   for (int i = 0; i < n / 2; ++i) {
-    scratch_[static_cast<size_t>(i)] = FastNodeHash(hashes[2 * i], hashes[2 * i + 1]);
+    scratch_[static_cast<size_t>(i)] = NodeHash(hashes[2 * i], hashes[2 * i + 1]);
   }
   for (int w = n / 2; w > 1; w /= 2) {
     for (int i = 0; i < w / 2; ++i) {
       const size_t k = static_cast<size_t>(i);
-      scratch_[k] = FastNodeHash(scratch_[2 * k], scratch_[2 * k + 1]);
+      scratch_[k] = NodeHash(scratch_[2 * k], scratch_[2 * k + 1]);
     }
   }
   return scratch_[0];
@@ -509,7 +458,7 @@ Hash TreeStream::CurrentRoot() {
   }
   if (peaks.empty()) return EmptyTreeHash();
   Hash acc = peaks.back();
-  for (size_t i = peaks.size() - 1; i-- > 0;) acc = FastNodeHash(peaks[i], acc);
+  for (size_t i = peaks.size() - 1; i-- > 0;) acc = NodeHash(peaks[i], acc);
   return acc;
 }
 
