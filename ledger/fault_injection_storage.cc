@@ -287,7 +287,8 @@ std::string FaultInjectionStorage::Describe() const {
   return base_->Describe();
 }
 
-Status FaultInjectionStorage::PutIfAbsent(const std::string& name, std::string_view data) {
+Status FaultInjectionStorage::WriteWhole(const std::string& name,
+                                         const std::function<Status()>& write) {
   std::shared_lock<std::shared_mutex> guard;
   LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
   LEDGER_RETURN_IF_ERROR(TakeFault(&write_fault_, "write " + Describe() + "/" + name));
@@ -296,29 +297,20 @@ Status FaultInjectionStorage::PutIfAbsent(const std::string& name, std::string_v
     std::lock_guard<std::mutex> lock(mu_);
     before = next_seq_;
   }
-  LEDGER_RETURN_IF_ERROR(base_->PutIfAbsent(name, data));
-  std::lock_guard<std::mutex> lock(mu_);
-  files_.erase(name);
-  FolderSynced(ParentOf(name), before);
-  SettlePending({name});
-  return Status::Ok();
-}
-
-Status FaultInjectionStorage::Replace(const std::string& name, std::string_view data) {
-  std::shared_lock<std::shared_mutex> guard;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
-  LEDGER_RETURN_IF_ERROR(TakeFault(&write_fault_, "write " + Describe() + "/" + name));
-  uint64_t before;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    before = next_seq_;
-  }
-  LEDGER_RETURN_IF_ERROR(base_->Replace(name, data));
+  LEDGER_RETURN_IF_ERROR(write());
   std::lock_guard<std::mutex> lock(mu_);
   files_.erase(name);  // a new object now holds the name; old writers write to a dead inode
   FolderSynced(ParentOf(name), before);
   SettlePending({name});
   return Status::Ok();
+}
+
+Status FaultInjectionStorage::PutIfAbsent(const std::string& name, std::string_view data) {
+  return WriteWhole(name, [&] { return base_->PutIfAbsent(name, data); });
+}
+
+Status FaultInjectionStorage::Replace(const std::string& name, std::string_view data) {
+  return WriteWhole(name, [&] { return base_->Replace(name, data); });
 }
 
 Status FaultInjectionStorage::Read(const std::string& name, std::string* out) {

@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -121,6 +122,9 @@ class FaultInjectionStorage final : public Storage {
   Status Enter(bool mutating, uint64_t epoch, std::shared_lock<std::shared_mutex>* guard);
   void Crash(std::optional<uint64_t> seed);
   Status TakeFault(Fault* fault, const std::string& what);
+  // PutIfAbsent and Replace: both write a whole object durably (`write` calls the base), which
+  // also syncs its folder.
+  Status WriteWhole(const std::string& name, const std::function<Status()>& write);
   // REQUIRES: mu_ held.
   void RollBack(std::optional<uint64_t> seed);
   void UndoOp(const PendingOp& op);
