@@ -13,22 +13,12 @@
 #include "ledger/encoding.h"
 #include "ledger/hash.h"
 #include "ledger/tlog_math.h"
+#include "support/test_data.h"
 
 namespace {
 
-std::string Unhex(const std::string& hex) {
-  auto raw = ledger::HexDecode(hex);
-  REQUIRE(raw.has_value());
-  return *raw;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ledger::testing::ReadFile;
+using ledger::testing::Unhex;
 
 const std::string kTesseraLog = std::string(SHARED_DIR) + "/spec/testdata/tessera-log";
 

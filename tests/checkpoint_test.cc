@@ -10,6 +10,7 @@
 
 #include "ledger/encoding.h"
 #include "ledger/hash.h"
+#include "support/test_data.h"
 
 namespace ledger {
 namespace {
@@ -30,13 +31,7 @@ const std::string kTesseraVkey =
 const std::string kTesseraSkey =
     "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ledger::testing::ReadFile;
 
 template <typename T, Status (*ParseFn)(std::string_view, T*)>
 T MustParse(const std::string& text) {

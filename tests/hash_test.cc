@@ -5,22 +5,12 @@
 
 #include "ledger/encoding.h"
 #include "ledger/hash.h"
+#include "support/test_data.h"
 
 namespace {
 
 using ledger::Hash;
-
-Hash FromHex(const std::string& hex) {
-  Hash h{};
-  REQUIRE(ledger::HashFromHex(hex, &h));
-  return h;
-}
-
-std::string Unhex(const std::string& hex) {
-  auto raw = ledger::HexDecode(hex);
-  REQUIRE(raw.has_value());
-  return *raw;
-}
+using ledger::testing::Unhex;
 
 }  // namespace
 
@@ -120,7 +110,8 @@ TEST_CASE("Hash hex and base64 round-trip; wrong lengths are refused", "[hash]")
   CHECK_FALSE(ledger::HashFromHex(ledger::HashToHex(h) + "00", &back));
   CHECK_FALSE(ledger::HashFromBase64("AAAA", &back));
   CHECK_FALSE(ledger::HashFromBase64(ledger::Base64Encode(std::string(33, 'a')), &back));
-  CHECK(FromHex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") ==
+  CHECK(ledger::testing::HexHash(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") ==
         ledger::EmptyTreeHash());
 }
 

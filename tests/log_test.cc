@@ -12,6 +12,7 @@
 #include "ledger/log.h"
 #include "ledger/posix_storage.h"
 #include "support/temp_dir.h"
+#include "support/test_data.h"
 
 namespace fs = std::filesystem;
 using ledger::Log;
@@ -26,18 +27,14 @@ const char kGoldenKey[] =
     "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
 const std::string kGoldenDir = std::string(SHARED_DIR) + "/spec/testdata/tessera-log";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using ledger::testing::ReadFile;
 
 // Relative path -> bytes of every regular file under root/sub.
 std::map<std::string, std::string> FilesUnder(const std::string& root, const std::string& sub) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(root + "/" + sub)) {
-    if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = Slurp(e.path().string());
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), root).string()] = ReadFile(e.path().string());
   }
   return out;
 }
@@ -74,7 +71,7 @@ TEST_CASE("appending Tessera's 15 entries one per commit reproduces its log byte
   LogOptions opts;
   opts.background_publish = false;
   OpenStore s = MakeStore(dir.path(), signer, opts);
-  CHECK(Slurp(dir / "checkpoint") == Slurp(kGoldenDir + "/checkpoint.0"));
+  CHECK(ReadFile(dir / "checkpoint") == ReadFile(kGoldenDir + "/checkpoint.0"));
 
   const std::vector<std::string> entries = {"one",    "two",   "three",    "four",    "five",
                                             "six",    "seven", "eit",      "nain",    "ten",
@@ -85,9 +82,10 @@ TEST_CASE("appending Tessera's 15 entries one per commit reproduces its log byte
     CHECK(index == i);
     REQUIRE(s.log->Publish().ok());
     INFO("checkpoint." << i + 1);
-    CHECK(Slurp(dir / "checkpoint") == Slurp(kGoldenDir + "/checkpoint." + std::to_string(i + 1)));
+    CHECK(ReadFile(dir / "checkpoint") ==
+          ReadFile(kGoldenDir + "/checkpoint." + std::to_string(i + 1)));
   }
-  CHECK(Slurp(dir / "checkpoint") == Slurp(kGoldenDir + "/checkpoint"));
+  CHECK(ReadFile(dir / "checkpoint") == ReadFile(kGoldenDir + "/checkpoint"));
   // Every bundle and tile, and no file more or less.
   CHECK(FilesUnder(dir.path(), "tile") == FilesUnder(kGoldenDir, "tile"));
 }
@@ -230,7 +228,7 @@ TEST_CASE("a signed checkpoint covers an entry within the configured delay", "[l
     CHECK(cp.size > index);
     CHECK(std::chrono::steady_clock::now() - acked <= opts.checkpoint_delay);
     // The file on disk says the same as the API.
-    CHECK(Slurp(dir / "checkpoint").find("\n" + std::to_string(cp.size) + "\n") !=
+    CHECK(ReadFile(dir / "checkpoint").find("\n" + std::to_string(cp.size) + "\n") !=
           std::string::npos);
   }
 }

@@ -20,6 +20,7 @@
 #include "ledger/posix_storage.h"
 #include "ledger/records.h"
 #include "support/require_ok.h"
+#include "support/test_data.h"
 
 namespace {
 
@@ -80,13 +81,7 @@ class ByteSource {
   uint64_t state_;
 };
 
-std::string ReadDiskFile(const fs::path& p) {
-  std::string out(fs::file_size(p), '\0');
-  std::ifstream in(p, std::ios::binary);
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
-  REQUIRE(in.gcount() == static_cast<std::streamsize>(out.size()));
-  return out;
-}
+using ledger::testing::ReadFile;
 
 // A fresh store in a temporary folder with a log opened without a background publisher.
 class TestStore {
@@ -382,7 +377,7 @@ TEST_CASE("0-byte and 1-byte records are stored under their digest", "[records]"
   const fs::path x = s.Disk(std::string("content/2d/") + kXSha);
   REQUIRE(fs::exists(e));
   CHECK(fs::file_size(e) == 0);
-  CHECK(ReadDiskFile(x) == "x");
+  CHECK(ReadFile(x) == "x");
   CHECK(s.Staged().empty());
   for (uint64_t i = 0; i < entries.size(); ++i) {
     REQUIRE_OK(Records::CheckEntryContent(s.storage_.get(), i, entries[i]));
@@ -471,7 +466,7 @@ TEST_CASE("Identical content is stored once", "[records]") {
   REQUIRE_OK(s.log_->Publish());
   CHECK(content_files() == std::vector<std::string>{sha});
   CHECK(s.Staged().empty());
-  CHECK(ReadDiskFile(s.Disk(ledger::ContentName(sha))) == "same bytes\n");
+  CHECK(ReadFile(s.Disk(ledger::ContentName(sha))) == "same bytes\n");
 
   const std::vector<std::string> entries = s.Entries();
   REQUIRE(entries.size() == 3);
@@ -495,7 +490,7 @@ TEST_CASE("Out-of-order writes give the digest of the final bytes", "[records]")
     CHECK(info.size == 11);
     CHECK(info.sha256_hex == Sha256Hex("hello world"));
     REQUIRE_OK(s.log_->Publish());
-    CHECK(ReadDiskFile(s.Disk(ledger::ContentName(info.sha256_hex))) == "hello world");
+    CHECK(ReadFile(s.Disk(ledger::ContentName(info.sha256_hex))) == "hello world");
   }
 
   SECTION("a hole that is never filled reads as zeros") {
@@ -523,7 +518,7 @@ TEST_CASE("Out-of-order writes give the digest of the final bytes", "[records]")
     CHECK(info.size == data.size());
     CHECK(info.sha256_hex == Sha256Hex(data));
     REQUIRE_OK(s.log_->Publish());
-    CHECK(ReadDiskFile(s.Disk(ledger::ContentName(info.sha256_hex))) == data);
+    CHECK(ReadFile(s.Disk(ledger::ContentName(info.sha256_hex))) == data);
     const std::vector<std::string> entries = s.Entries();
     REQUIRE_OK(Records::CheckEntryContent(s.storage_.get(), 0, entries.at(0)));
   }
@@ -650,7 +645,7 @@ TEST_CASE("CheckEntryContent names a damaged or missing content file", "[records
     f.seekp(3);
     f.put(static_cast<char>('o' ^ 0x01));  // "imp" + 'o' -> 'n'
     f.close();
-    CHECK(ReadDiskFile(p) == "impnrtant text");
+    CHECK(ReadFile(p) == "impnrtant text");
     st = Records::CheckEntryContent(s.storage_.get(), 0, entry);
     INFO(st.ToString());
     CHECK(st.code() == Status::Code::kCorruption);

@@ -12,23 +12,15 @@
 #include "ledger/encoding.h"
 #include "ledger/hash.h"
 #include "ledger/tlog_math.h"
+#include "support/test_data.h"
 
 namespace {
 
 using ledger::Hash;
 using ledger::TileId;
 
-Hash H(const std::string& hex) {
-  Hash h{};
-  REQUIRE(ledger::HashFromHex(hex, &h));
-  return h;
-}
-
-std::string Unhex(const std::string& hex) {
-  auto raw = ledger::HexDecode(hex);
-  REQUIRE(raw.has_value());
-  return *raw;
-}
+using ledger::testing::Unhex;
+constexpr auto& H = ledger::testing::HexHash;
 
 // RFC 6962 §2.1 taken literally (recursive MTH, PATH, SUBPROOF), memoised by leaf range so the
 // exhaustive sweeps stay fast. Shares nothing with ledger/tlog_math.cc but NodeHash.
