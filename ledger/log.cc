@@ -165,8 +165,7 @@ Status Log::Impl::Open() {
     for (const std::string& s : staged) {
       (void)storage_->Remove(std::string(store_layout::kStagingDir) + "/" + s);
     }
-    spdlog::debug("{}: removed {} unreferenced staged files", storage_->Describe(),
-                  staged.size());
+    spdlog::debug("{}: removed {} unreferenced staged files", storage_->Describe(), staged.size());
   }
   if (options_.background_publish) publisher_ = std::thread([this] { PublisherLoop(); });
   return Status::Ok();
@@ -403,14 +402,9 @@ Status Log::Impl::ReadSince(uint64_t cursor, size_t limit, std::vector<std::stri
     }
   }
   // Entries below the published size come from the (immutable) bundles.
-  std::vector<std::string> bundle;
-  for (uint64_t i = cursor; i < std::min(end, published);) {
-    const uint64_t b = i / kTileWidth;
-    const int width = static_cast<int>(std::min<uint64_t>(kTileWidth, published - b * kTileWidth));
-    LEDGER_RETURN_IF_ERROR(ReadBundle(storage_, b, width, &bundle));
-    for (; i < std::min(end, b * kTileWidth + width); ++i) {
-      entries->push_back(std::move(bundle[i - b * kTileWidth]));
-    }
+  if (cursor < std::min(end, published)) {
+    LEDGER_RETURN_IF_ERROR(
+        ReadPublishedEntries(storage_, published, cursor, std::min(end, published), entries));
   }
   for (std::string& e : from_memory) entries->push_back(std::move(e));
   *next = cursor + entries->size();

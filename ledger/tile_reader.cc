@@ -1,5 +1,7 @@
 #include "ledger/tile_reader.h"
 
+#include <algorithm>
+
 #include "ledger/bundle.h"
 #include "ledger/tile_path.h"
 
@@ -77,6 +79,21 @@ Status ReadBundle(Storage* storage, uint64_t index, int width, std::vector<std::
   if (entries->size() != static_cast<size_t>(width)) {
     return Status::Corruption(path + ": holds " + std::to_string(entries->size()) +
                               " entries, expected " + std::to_string(width));
+  }
+  return Status::Ok();
+}
+
+Status ReadPublishedEntries(Storage* storage, uint64_t size, uint64_t begin, uint64_t end,
+                            std::vector<std::string>* entries) {
+  std::vector<std::string> bundle;
+  for (uint64_t i = begin; i < end;) {
+    const uint64_t b = i / kTileWidth;
+    const uint64_t first = b * kTileWidth;
+    const int width = static_cast<int>(std::min<uint64_t>(kTileWidth, size - first));
+    LEDGER_RETURN_IF_ERROR(ReadBundle(storage, b, width, &bundle));
+    for (; i < std::min<uint64_t>(end, first + width); ++i) {
+      entries->push_back(std::move(bundle[i - first]));
+    }
   }
   return Status::Ok();
 }

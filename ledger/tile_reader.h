@@ -34,4 +34,9 @@ class StorageHashReader : public HashReader {
 // full bundle once that exists) and returns its entries.
 Status ReadBundle(Storage* storage, uint64_t index, int width, std::vector<std::string>* entries);
 
+// Appends entries [begin, end) of a tree of `size` published entries to *entries, reading each
+// bundle once. REQUIRES: begin <= end <= size.
+Status ReadPublishedEntries(Storage* storage, uint64_t size, uint64_t begin, uint64_t end,
+                            std::vector<std::string>* entries);
+
 }  // namespace ledger

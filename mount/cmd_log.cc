@@ -7,6 +7,7 @@
 #include "ledger/encoding.h"
 #include "ledger/posix_storage.h"
 #include "ledger/records.h"
+#include "ledger/tile_reader.h"
 #include "mount/cli_util.h"
 #include "mount/commands.h"
 #include "mount/published_tree.h"
@@ -91,7 +92,7 @@ int RunLog(const LogCommandOptions& o) {
   }
   const uint64_t end = o.since + std::min<uint64_t>(o.limit, cp.size - o.since);
   std::vector<std::string> entries;
-  st = ReadPublishedEntries(tree.get(), cp.size, o.since, end, &entries);
+  st = ledger::ReadPublishedEntries(tree.get(), cp.size, o.since, end, &entries);
   if (!st.ok()) return ReportError("log", o.store, st);
 
   if (o.json) {

@@ -33,7 +33,7 @@ ledger::Status MakeInclusion(ledger::Storage* tree, const ledger::Checkpoint& cp
                                            " is not below the log size " + std::to_string(cp.size));
   }
   std::vector<std::string> entry;
-  LEDGER_RETURN_IF_ERROR(ReadPublishedEntries(tree, cp.size, index, index + 1, &entry));
+  LEDGER_RETURN_IF_ERROR(ledger::ReadPublishedEntries(tree, cp.size, index, index + 1, &entry));
   ledger::StorageHashReader reader(tree);
   ledger::InclusionProofText proof;
   proof.index = index;

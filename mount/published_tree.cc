@@ -54,20 +54,4 @@ ledger::Status ReadUnverifiedCheckpoint(ledger::Storage* tree, ledger::Checkpoin
       .WithContext(ledger::store_layout::kCheckpoint);
 }
 
-ledger::Status ReadPublishedEntries(ledger::Storage* tree, uint64_t size, uint64_t begin,
-                                    uint64_t end, std::vector<std::string>* entries) {
-  entries->clear();
-  std::vector<std::string> bundle;
-  for (uint64_t i = begin; i < end;) {
-    const uint64_t b = i / ledger::kTileWidth;
-    const uint64_t first = b * ledger::kTileWidth;
-    const int width = static_cast<int>(std::min<uint64_t>(ledger::kTileWidth, size - first));
-    LEDGER_RETURN_IF_ERROR(ledger::ReadBundle(tree, b, width, &bundle));
-    for (; i < std::min<uint64_t>(end, first + width); ++i) {
-      entries->push_back(std::move(bundle[i - first]));
-    }
-  }
-  return ledger::Status::Ok();
-}
-
 }  // namespace ledgerfs

@@ -1,6 +1,6 @@
 // Read-only access to a published tree (a store, a mount or a copied tile tree) for the commands
 // that need no signing key and take no lock (log, prove, verify): which verifier keys to trust, the
-// signed checkpoint, and entries read straight from the entry bundles.
+// signed checkpoint. Entries come from ledger::ReadPublishedEntries (tile_reader.h).
 #pragma once
 
 #include <cstdint>
@@ -24,10 +24,5 @@ ledger::Status ReadVerifiedCheckpoint(ledger::Storage* tree, const std::vector<s
 
 // Parses `checkpoint` without checking its signature (for listing a tree with no known key).
 ledger::Status ReadUnverifiedCheckpoint(ledger::Storage* tree, ledger::Checkpoint* cp);
-
-// Entries [begin, end) of a tree of `size` published entries, from the entry bundles.
-// REQUIRES: begin <= end <= size.
-ledger::Status ReadPublishedEntries(ledger::Storage* tree, uint64_t size, uint64_t begin,
-                                    uint64_t end, std::vector<std::string>* entries);
 
 }  // namespace ledgerfs
