@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -73,6 +74,36 @@ void InitLogging() {
 
 void SetLogStore(const std::string& path) {
   spdlog::default_logger()->set_pattern("ledgerfs [store " + EscapePattern(path) + "] %l: %v");
+}
+
+namespace {
+
+// "%*" in a pattern: the sd-daemon(3) priority prefix of the message's level.
+class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static constexpr const char* kPrefix[] = {"<7>", "<7>", "<6>", "<4>", "<3>", "<2>", "<6>"};
+    const auto level = static_cast<size_t>(msg.level);
+    const std::string_view p = kPrefix[level < 7 ? level : 6];
+    dest.append(p.data(), p.data() + p.size());
+  }
+  std::unique_ptr<spdlog::custom_flag_formatter> clone() const override {
+    return std::make_unique<SyslogPriorityFlag>();
+  }
+};
+
+}  // namespace
+
+void SetLogTenant(const std::string& tenant, bool journald) {
+  const std::string id = EscapePattern(tenant);
+  if (!journald) {
+    spdlog::default_logger()->set_pattern("ledgerfs [tenant " + id + "] %l: %v");
+    return;
+  }
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<SyslogPriorityFlag>('*').set_pattern("%*[tenant " + id + "] %l: %v");
+  spdlog::default_logger()->set_formatter(std::move(formatter));
 }
 
 }  // namespace ledgerfs

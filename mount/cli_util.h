@@ -30,5 +30,8 @@ void Note(std::string_view command, std::string_view path, std::string_view mess
 void InitLogging();
 // From now on log lines name the store: "ledgerfs [store <path>] level: message".
 void SetLogStore(const std::string& path);
+// For the mount daemon: "ledgerfs [tenant <id>] level: message"; with `journald`, each line
+// starts with its syslog priority ("<3>") so journald files it at the right level.
+void SetLogTenant(const std::string& tenant, bool journald);
 
 }  // namespace ledgerfs

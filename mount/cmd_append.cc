@@ -27,15 +27,6 @@ struct AppendOptions {
   bool json = false;
 };
 
-// The signing key: --key, or the default location for the store's origin.
-ledger::Status LoadSigner(ledger::Storage* storage, const std::string& key_flag,
-                          ledger::NoteSigner* signer) {
-  std::string origin, vkey, key_path = key_flag;
-  LEDGER_RETURN_IF_ERROR(ledger::Log::ReadIdentity(storage, &origin, &vkey));
-  if (key_path.empty()) LEDGER_RETURN_IF_ERROR(DefaultKeyPath(origin, &key_path));
-  return ReadKeyFile(key_path, signer);
-}
-
 int RunAppend(const AppendOptions& o) {
   SetLogStore(o.store);
   ledger::Status st = ledger::ValidateRecordPath(o.path);
@@ -60,7 +51,7 @@ int RunAppend(const AppendOptions& o) {
   st = ledger::OpenPosixStorage(o.store, /*create=*/false, &storage);
   if (!st.ok()) return ReportError("append", o.store, st);
   ledger::NoteSigner signer;
-  st = LoadSigner(storage.get(), o.key, &signer);
+  st = LoadStoreSigner(storage.get(), o.key, &signer);
   if (!st.ok()) return ReportError("append", o.store, st);
 
   ledger::LogOptions options;

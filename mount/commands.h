@@ -20,5 +20,9 @@ Command AddLogCommand(CLI::App& parent);
 Command AddVerifyCommand(CLI::App& parent);
 Command AddProveCommand(CLI::App& parent);
 Command AddVkeyCommand(CLI::App& parent);
+Command AddMountCommand(CLI::App& parent);
+
+// `ledgerfs STORE MOUNTPOINT -o tenant=ID,...`: the form mount(8) and /etc/fstab run.
+int RunFstabMount(int argc, char** argv);
 
 }  // namespace ledgerfs

@@ -1,5 +1,7 @@
 #include "mount/key_file.h"
 
+#include "ledger/log.h"
+
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -186,6 +188,14 @@ ledger::Status ReadKeyFile(const std::string& path, ledger::NoteSigner* signer) 
   }
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return ledger::NoteSigner::Parse(text, signer).WithContext("key file " + path);
+}
+
+ledger::Status LoadStoreSigner(ledger::Storage* storage, const std::string& key_flag,
+                               ledger::NoteSigner* signer) {
+  std::string origin, vkey, key_path = key_flag;
+  LEDGER_RETURN_IF_ERROR(ledger::Log::ReadIdentity(storage, &origin, &vkey));
+  if (key_path.empty()) LEDGER_RETURN_IF_ERROR(DefaultKeyPath(origin, &key_path));
+  return ReadKeyFile(key_path, signer);
 }
 
 }  // namespace ledgerfs

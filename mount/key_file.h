@@ -11,6 +11,7 @@
 
 #include "ledger/note.h"
 #include "ledger/status.h"
+#include "ledger/storage.h"
 
 namespace ledgerfs {
 
@@ -32,5 +33,10 @@ ledger::Status CheckKeyOutsideStore(const std::string& key_path, const std::stri
 ledger::Status WriteNewKeyFile(const std::string& path, const ledger::NoteSigner& signer);
 // Reads and parses a key file; warns (log) if group or others may read it.
 ledger::Status ReadKeyFile(const std::string& path, ledger::NoteSigner* signer);
+
+// The signing key of the store in `storage`: `key_flag` if given, else the default location for
+// the store's origin (commands that open the log: append, mount, serve).
+ledger::Status LoadStoreSigner(ledger::Storage* storage, const std::string& key_flag,
+                               ledger::NoteSigner* signer);
 
 }  // namespace ledgerfs

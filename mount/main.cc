@@ -24,7 +24,12 @@ int Run(int argc, char** argv) {
       ledgerfs::AddInitCommand(app),  ledgerfs::AddAppendCommand(app),
       ledgerfs::AddLogCommand(app),   ledgerfs::AddVerifyCommand(app),
       ledgerfs::AddProveCommand(app), ledgerfs::AddVkeyCommand(app),
+      ledgerfs::AddMountCommand(app),
   };
+  // mount(8) runs "ledgerfs STORE MOUNTPOINT -o ...": no subcommand, a folder first.
+  if (argc >= 3 && argv[1][0] != '-' && app.get_subcommand_ptr(argv[1]) == nullptr) {
+    return ledgerfs::RunFstabMount(argc, argv);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,255 @@
+#include "ledger/record_index.h"
+
+#include <ctime>
+#include <map>
+
+#include "spdlog/spdlog.h"
+
+namespace ledger {
+
+struct RecordIndex::Node {
+  NodeId id = 0;
+  Node* parent = nullptr;
+  std::string name;
+  bool directory = false;
+  bool sealed = false;
+  bool recorded = false;
+  uint64_t size = 0;
+  uint64_t index = 0;
+  Hash sha256{};
+  int64_t received_ms = 0;
+  // Folders only; std::less<> so lookups take a string_view without a copy.
+  std::unique_ptr<std::map<std::string, Node*, std::less<>>> children;
+};
+
+namespace {
+constexpr size_t kLoadPage = 4096;
+}  // namespace
+
+int64_t ParseReceivedMs(std::string_view s) {
+  // The one form FormatManifest writes: YYYY-MM-DDTHH:MM:SS.mmmZ (ParseManifest checked it).
+  if (s.size() != 24) return 0;
+  auto num = [&](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  struct tm t {};
+  t.tm_year = num(0, 4) - 1900;
+  t.tm_mon = num(5, 2) - 1;
+  t.tm_mday = num(8, 2);
+  t.tm_hour = num(11, 2);
+  t.tm_min = num(14, 2);
+  t.tm_sec = num(17, 2);
+  const int ms = num(20, 3);
+  if (ms < 0 || t.tm_sec < 0 || t.tm_min < 0 || t.tm_hour < 0 || t.tm_mday < 0 || t.tm_mon < 0) {
+    return 0;
+  }
+  return static_cast<int64_t>(timegm(&t)) * 1000 + ms;
+}
+
+RecordIndex::RecordIndex() {
+  NewNode(nullptr, "", /*directory=*/true)->sealed = true;
+}
+RecordIndex::~RecordIndex() = default;
+
+RecordIndex::Node* RecordIndex::Find(NodeId id) const {
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+RecordIndex::Node* RecordIndex::NewNode(Node* parent, std::string name, bool directory) {
+  auto node = std::make_unique<Node>();
+  node->id = next_id_++;
+  node->parent = parent;
+  node->name = std::move(name);
+  node->directory = directory;
+  if (directory) node->children = std::make_unique<std::map<std::string, Node*, std::less<>>>();
+  Node* raw = node.get();
+  if (parent != nullptr) parent->children->emplace(raw->name, raw);
+  nodes_.emplace(raw->id, std::move(node));
+  return raw;
+}
+
+RecordIndex::Entry RecordIndex::EntryOf(const Node& n) {
+  Entry e;
+  e.id = n.id;
+  e.directory = n.directory;
+  e.sealed = n.sealed;
+  e.recorded = n.recorded;
+  e.size = n.size;
+  e.index = n.index;
+  e.sha256 = n.sha256;
+  e.received_ms = n.received_ms;
+  return e;
+}
+
+Status RecordIndex::Load(Log* log) {
+  uint64_t cursor = 0;
+  for (;;) {
+    std::vector<std::string> entries;
+    uint64_t next = 0;
+    LEDGER_RETURN_IF_ERROR(log->ReadSince(cursor, kLoadPage, &entries, &next));
+    if (entries.empty()) break;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      RecordInfo info;
+      if (!ParseManifest(entries[i], &info).ok()) continue;  // not a record: not in the namespace
+      info.index = cursor + i;
+      if (!AddLocked(info)) {
+        ++duplicates_;
+        spdlog::warn(
+            "record {} (entry {}): the path is already taken by an earlier record; "
+            "records/ shows the earlier one",
+            EscapeRecordPath(info.path), info.index);
+      }
+    }
+    cursor = next;
+  }
+  return Status::Ok();
+}
+
+bool RecordIndex::AddCommitted(const RecordInfo& info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return AddLocked(info);
+}
+
+bool RecordIndex::AddLocked(const RecordInfo& info) {
+  Node* dir = Find(kRoot);
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = info.path.find('/', start);
+    const bool last = slash == std::string::npos;
+    const std::string name = info.path.substr(start, last ? std::string::npos : slash - start);
+    auto it = dir->children->find(name);
+    Node* node = it == dir->children->end() ? nullptr : it->second;
+    if (!last) {
+      if (node == nullptr) {
+        node = NewNode(dir, name, /*directory=*/true);  // implicit folder
+        node->sealed = true;
+      } else if (!node->directory) {
+        return false;  // a file stands where the path needs a folder
+      }
+      dir = node;
+      start = slash + 1;
+      continue;
+    }
+    const bool directory = info.kind == RecordInfo::Kind::kDirectory;
+    if (node != nullptr) {
+      // An implicit folder becomes the folder a directory record names; anything else clashes.
+      if (!(directory && node->directory && !node->recorded)) return false;
+    } else {
+      node = NewNode(dir, name, directory);
+    }
+    node->sealed = true;
+    node->recorded = true;
+    node->index = info.index;
+    node->received_ms = ParseReceivedMs(info.received);
+    if (!directory) {
+      node->size = info.size;
+      HashFromHex(info.sha256_hex, &node->sha256);
+    }
+    return true;
+  }
+}
+
+bool RecordIndex::Get(NodeId id, Entry* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Node* n = Find(id);
+  if (n == nullptr) return false;
+  *out = EntryOf(*n);
+  return true;
+}
+
+bool RecordIndex::Lookup(NodeId parent, std::string_view name, Entry* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Node* dir = Find(parent);
+  if (dir == nullptr || !dir->directory) return false;
+  auto it = dir->children->find(name);
+  if (it == dir->children->end()) return false;
+  *out = EntryOf(*it->second);
+  return true;
+}
+
+Status RecordIndex::List(NodeId id, std::vector<std::pair<std::string, Entry>>* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Node* dir = Find(id);
+  if (dir == nullptr || !dir->directory) return Status::NotFound("not a folder");
+  out->clear();
+  out->reserve(dir->children->size());
+  for (const auto& [name, child] : *dir->children) out->emplace_back(name, EntryOf(*child));
+  return Status::Ok();
+}
+
+std::string RecordIndex::PathOf(NodeId id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<const std::string*> parts;
+  for (const Node* n = Find(id); n != nullptr && n->parent != nullptr; n = n->parent) {
+    parts.push_back(&n->name);
+  }
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+    if (!path.empty()) path += '/';
+    path += **it;
+  }
+  return path;
+}
+
+Status RecordIndex::Reserve(NodeId parent, std::string_view name, bool directory, NodeId* id,
+                            std::string* path) {
+  if (name.find('/') != std::string_view::npos) {
+    return Status::InvalidArgument("a name may not contain '/'");
+  }
+  std::string full = PathOf(parent);
+  if (!full.empty()) full += '/';
+  full += name;
+  LEDGER_RETURN_IF_ERROR(ValidateRecordPath(full));
+  std::lock_guard<std::mutex> lock(mu_);
+  Node* dir = Find(parent);
+  if (dir == nullptr || !dir->directory) return Status::NotFound("no such folder");
+  if (dir->children->count(name) != 0) {
+    return Status::AlreadyExists("record path \"" + EscapeRecordPath(full) + "\" exists");
+  }
+  Node* n = NewNode(dir, std::string(name), directory);
+  *id = n->id;
+  *path = std::move(full);
+  return Status::Ok();
+}
+
+void RecordIndex::Seal(NodeId id, const RecordInfo& info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Node* n = Find(id);
+  if (n == nullptr) return;
+  n->sealed = true;
+  n->recorded = true;
+  n->index = info.index;
+  n->received_ms = ParseReceivedMs(info.received);
+  if (!n->directory) {
+    n->size = info.size;
+    HashFromHex(info.sha256_hex, &n->sha256);
+  }
+}
+
+void RecordIndex::Unreserve(NodeId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Node* n = Find(id);
+  if (n == nullptr || n->sealed || n->parent == nullptr) return;
+  if (n->directory && !n->children->empty()) return;  // cannot happen: folders seal at once
+  n->parent->children->erase(n->name);
+  nodes_.erase(id);
+}
+
+uint64_t RecordIndex::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return nodes_.size() - 1;
+}
+
+uint64_t RecordIndex::duplicates() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return duplicates_;
+}
+
+}  // namespace ledger
