@@ -4,6 +4,7 @@
 // checkpoint and releases the store. Unless --foreground, the command forks first and returns
 // once the mount is ready, with the child's exit code if it is not.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -202,7 +203,10 @@ int Serve(const MountOptions& o, uid_t owner_uid, gid_t owner_gid, ReadyPipe* re
     return ExitCodeFor(st);
   }
   spdlog::info("stopped; checkpoint covers {} records", log->published_size());
-  return rc == 0 ? kExitOk : kExitFailed;
+  // libfuse's loop returns the number of the signal that ended it: a requested, clean stop.
+  const bool clean = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP;
+  if (!clean) spdlog::error("the FUSE session ended with error {}", rc);
+  return clean ? kExitOk : kExitFailed;
 }
 
 }  // namespace

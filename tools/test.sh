@@ -8,9 +8,9 @@ jobs=$(nproc)
 build=${BUILD_ROOT:-$src/build}
 
 # TSan first and the release run last, so that the run ends with ctest's summary.
-echo "== TSan build: the tests where threads meet (log, storage, crash)"
+echo "== TSan build: the tests where threads meet (log, storage, crash, fs)"
 "$src/tools/build.sh" "$build/tsan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=thread
-TSAN_OPTIONS=halt_on_error=1 "$build/tsan/unit_tests" "[log],[storage],[crash]"
+TSAN_OPTIONS=halt_on_error=1 "$build/tsan/unit_tests" "[log],[storage],[crash],[fs]"
 
 echo "== ASan+UBSan build: every test"
 "$src/tools/build.sh" "$build/asan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=address,undefined
