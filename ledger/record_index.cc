@@ -1,7 +1,7 @@
 #include "ledger/record_index.h"
 
 #include <ctime>
-#include <map>
+#include <set>
 
 #include "spdlog/spdlog.h"
 
@@ -18,8 +18,14 @@ struct RecordIndex::Node {
   uint64_t index = 0;
   Hash sha256{};
   int64_t received_ms = 0;
-  // Folders only; std::less<> so lookups take a string_view without a copy.
-  std::unique_ptr<std::map<std::string, Node*, std::less<>>> children;
+  // Folders only: children ordered by name, the name kept once (in the child).
+  struct ByName {
+    using is_transparent = void;
+    static std::string_view Key(const Node* n) { return n->name; }
+    static std::string_view Key(std::string_view s) { return s; }
+    bool operator()(const auto& a, const auto& b) const { return Key(a) < Key(b); }
+  };
+  std::unique_ptr<std::set<Node*, ByName>> children;
 };
 
 namespace {
@@ -57,20 +63,20 @@ RecordIndex::RecordIndex() {
 RecordIndex::~RecordIndex() = default;
 
 RecordIndex::Node* RecordIndex::Find(NodeId id) const {
-  auto it = nodes_.find(id);
-  return it == nodes_.end() ? nullptr : it->second.get();
+  return id >= kRoot && id - kRoot < nodes_.size() ? nodes_[id - kRoot].get() : nullptr;
 }
 
 RecordIndex::Node* RecordIndex::NewNode(Node* parent, std::string name, bool directory) {
   auto node = std::make_unique<Node>();
-  node->id = next_id_++;
+  node->id = kRoot + nodes_.size();
   node->parent = parent;
   node->name = std::move(name);
   node->directory = directory;
-  if (directory) node->children = std::make_unique<std::map<std::string, Node*, std::less<>>>();
+  if (directory) node->children = std::make_unique<std::set<Node*, Node::ByName>>();
   Node* raw = node.get();
-  if (parent != nullptr) parent->children->emplace(raw->name, raw);
-  nodes_.emplace(raw->id, std::move(node));
+  if (parent != nullptr) parent->children->insert(raw);
+  nodes_.push_back(std::move(node));
+  ++live_nodes_;
   return raw;
 }
 
@@ -124,8 +130,8 @@ bool RecordIndex::AddLocked(const RecordInfo& info) {
     const size_t slash = info.path.find('/', start);
     const bool last = slash == std::string::npos;
     const std::string name = info.path.substr(start, last ? std::string::npos : slash - start);
-    auto it = dir->children->find(name);
-    Node* node = it == dir->children->end() ? nullptr : it->second;
+    auto it = dir->children->find(std::string_view(name));
+    Node* node = it == dir->children->end() ? nullptr : *it;
     if (!last) {
       if (node == nullptr) {
         node = NewNode(dir, name, /*directory=*/true);  // implicit folder
@@ -170,7 +176,7 @@ bool RecordIndex::Lookup(NodeId parent, std::string_view name, Entry* out) const
   if (dir == nullptr || !dir->directory) return false;
   auto it = dir->children->find(name);
   if (it == dir->children->end()) return false;
-  *out = EntryOf(*it->second);
+  *out = EntryOf(**it);
   return true;
 }
 
@@ -180,7 +186,7 @@ Status RecordIndex::List(NodeId id, std::vector<std::pair<std::string, Entry>>* 
   if (dir == nullptr || !dir->directory) return Status::NotFound("not a folder");
   out->clear();
   out->reserve(dir->children->size());
-  for (const auto& [name, child] : *dir->children) out->emplace_back(name, EntryOf(*child));
+  for (const Node* child : *dir->children) out->emplace_back(child->name, EntryOf(*child));
   return Status::Ok();
 }
 
@@ -210,7 +216,7 @@ Status RecordIndex::Reserve(NodeId parent, std::string_view name, bool directory
   std::lock_guard<std::mutex> lock(mu_);
   Node* dir = Find(parent);
   if (dir == nullptr || !dir->directory) return Status::NotFound("no such folder");
-  if (dir->children->count(name) != 0) {
+  if (dir->children->find(name) != dir->children->end()) {
     return Status::AlreadyExists("record path \"" + EscapeRecordPath(full) + "\" exists");
   }
   Node* n = NewNode(dir, std::string(name), directory);
@@ -238,13 +244,14 @@ void RecordIndex::Unreserve(NodeId id) {
   Node* n = Find(id);
   if (n == nullptr || n->sealed || n->parent == nullptr) return;
   if (n->directory && !n->children->empty()) return;  // cannot happen: folders seal at once
-  n->parent->children->erase(n->name);
-  nodes_.erase(id);
+  n->parent->children->erase(n);
+  nodes_[id - kRoot].reset();  // ids are never reused
+  --live_nodes_;
 }
 
 uint64_t RecordIndex::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return nodes_.size() - 1;
+  return live_nodes_ - 1;
 }
 
 uint64_t RecordIndex::duplicates() const {

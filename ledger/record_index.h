@@ -13,7 +13,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "ledger/hash.h"
@@ -83,8 +82,8 @@ class RecordIndex {
   static Entry EntryOf(const Node& n);
 
   mutable std::mutex mu_;
-  std::unordered_map<NodeId, std::unique_ptr<Node>> nodes_;
-  NodeId next_id_ = kRoot;
+  std::vector<std::unique_ptr<Node>> nodes_;  // by id - kRoot; null once unreserved
+  uint64_t live_nodes_ = 0;
   uint64_t duplicates_ = 0;
 };
 

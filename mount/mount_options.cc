@@ -158,6 +158,8 @@ ledger::Status FinishMountOptions(MountOptions* o) {
   // Absolute paths: the daemon changes to / when it detaches.
   o->store = stdfs::absolute(o->store, ec).lexically_normal().string();
   o->mountpoint = stdfs::absolute(o->mountpoint, ec).lexically_normal().string();
+  if (!o->pid_file.empty()) o->pid_file = stdfs::absolute(o->pid_file, ec).string();
+  if (!o->key.empty()) o->key = stdfs::absolute(o->key, ec).string();
   while (o->store.size() > 1 && o->store.back() == '/') o->store.pop_back();
   while (o->mountpoint.size() > 1 && o->mountpoint.back() == '/') o->mountpoint.pop_back();
   if (o->tenant.empty()) o->tenant = stdfs::path(o->store).filename().string();
