@@ -307,6 +307,14 @@ Status Log::Impl::PublishLocked() {
   }
   const uint64_t new_size = batch.back().index + 1;
   LEDGER_RETURN_IF_ERROR(PromoteAttachments(batch));
+  {
+    // The content is under its final name now, even if the rest of this publication fails
+    // (no space for a tile): readers must look there from this moment.
+    std::lock_guard<std::mutex> l(mu_);
+    for (const PendingEntry& p : batch) {
+      for (const Attachment& a : p.attachments) staged_by_final_.erase(a.final_name);
+    }
+  }
 
   TileWriter next = tile_writer_;
   std::vector<std::string_view> entries;
@@ -336,10 +344,7 @@ Status Log::Impl::PublishLocked() {
 
   std::lock_guard<std::mutex> l(mu_);
   published_ = new_size;
-  while (!pending_.empty() && pending_.front().index < new_size) {
-    for (const Attachment& a : pending_.front().attachments) staged_by_final_.erase(a.final_name);
-    pending_.pop_front();
-  }
+  while (!pending_.empty() && pending_.front().index < new_size) pending_.pop_front();
   checkpoint_ = cp;
   checkpoint_note_ = note;
   published_cv_.notify_all();

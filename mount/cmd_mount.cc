@@ -153,6 +153,7 @@ int Serve(const MountOptions& o, uid_t owner_uid, gid_t owner_gid, ReadyPipe* re
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   fuse_session* se =
       fuse_session_new(&args, fs::LedgerFs::Ops(), sizeof(fuse_lowlevel_ops), &ledger_fs);
+  fuse_opt_free_args(&args);  // libfuse may have copied them; the session keeps what it needs
   if (se == nullptr) {
     return ReportUsage("mount", o.mountpoint, "FUSE refused the options " + args_text[2]);
   }

@@ -1,6 +1,7 @@
 // ledgerfs: one binary for every command of PRODUCT §5. Parses the command line, runs the chosen
 // subcommand and turns anything unexpected into "ledgerfs: <reason>" and an exit code; no
 // exception leaves main.
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <vector>
@@ -27,7 +28,9 @@ int Run(int argc, char** argv) {
       ledgerfs::AddMountCommand(app),
   };
   // mount(8) runs "ledgerfs STORE MOUNTPOINT -o ...": no subcommand, a folder first.
-  if (argc >= 3 && argv[1][0] != '-' && app.get_subcommand_ptr(argv[1]) == nullptr) {
+  if (argc >= 3 && argv[1][0] != '-' &&
+      std::none_of(commands.begin(), commands.end(),
+                   [&](const ledgerfs::Command& c) { return c.app->get_name() == argv[1]; })) {
     return ledgerfs::RunFstabMount(argc, argv);
   }
   try {
