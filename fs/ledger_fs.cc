@@ -45,22 +45,17 @@ constexpr mode_t kReadDirMode = 0550, kReadFileMode = 0440;
 // until the publisher moves it to content/<hh>/<hex>; a read that finds it gone asks again.
 class RecordFile final : public Handle {
  public:
-  RecordFile(ledger::Log* log, ledger::Storage* storage, std::string content_name,
-             std::string readable)
-      : log_(log),
-        storage_(storage),
-        content_name_(std::move(content_name)),
-        readable_(std::move(readable)) {}
+  RecordFile(ledger::Storage* storage, std::string content_name, std::string readable)
+      : storage_(storage), content_name_(std::move(content_name)), readable_(std::move(readable)) {}
 
   int Read(uint64_t offset, size_t n, std::string* out) override {
-    std::string name = Readable();
+    const std::string name = Readable();
     ledger::Status st = storage_->ReadAt(name, offset, n, out);
-    if (st.code() == ledger::Status::Code::kNotFound) {
-      ledger::Status resolved = log_->ResolveAttachment(content_name_, &name);
-      if (resolved.ok()) {
-        SetReadable(name);
-        st = storage_->ReadAt(name, offset, n, out);
-      }
+    if (st.code() == ledger::Status::Code::kNotFound && name != content_name_) {
+      // Moved (or dropped as a duplicate) since the open: a rename is atomic, so the content is
+      // under its final name now.
+      st = storage_->ReadAt(content_name_, offset, n, out);
+      if (st.ok()) SetReadable(content_name_);
     }
     if (!st.ok()) {
       spdlog::error("read {}: {}", content_name_, st.ToString());
@@ -79,7 +74,6 @@ class RecordFile final : public Handle {
     readable_ = name;
   }
 
-  ledger::Log* const log_;
   ledger::Storage* const storage_;
   const std::string content_name_;
   std::mutex mu_;
@@ -389,7 +383,7 @@ class LedgerFs::Ops_ {
           return (void)fuse_reply_err(req, st.ToErrno());
         }
         fi->fh = reinterpret_cast<uint64_t>(
-            static_cast<Handle*>(new RecordFile(fs->log_, fs->storage_, content, readable)));
+            static_cast<Handle*>(new RecordFile(fs->storage_, content, readable)));
         fi->keep_cache = 1;  // records never change
         fi->noflush = 1;
         return ReplyOpen(req, fi);

@@ -33,14 +33,10 @@ constexpr size_t kLoadPage = 4096;
 }  // namespace
 
 int64_t ParseReceivedMs(std::string_view s) {
-  // The one form FormatManifest writes: YYYY-MM-DDTHH:MM:SS.mmmZ (ParseManifest checked it).
-  if (s.size() != 24) return 0;
+  if (!IsCanonicalTimestamp(s)) return 0;
   auto num = [&](size_t pos, size_t len) {
     int v = 0;
-    for (size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return -1;
-      v = v * 10 + (s[i] - '0');
-    }
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (s[i] - '0');
     return v;
   };
   struct tm t {};
@@ -50,11 +46,7 @@ int64_t ParseReceivedMs(std::string_view s) {
   t.tm_hour = num(11, 2);
   t.tm_min = num(14, 2);
   t.tm_sec = num(17, 2);
-  const int ms = num(20, 3);
-  if (ms < 0 || t.tm_sec < 0 || t.tm_min < 0 || t.tm_hour < 0 || t.tm_mday < 0 || t.tm_mon < 0) {
-    return 0;
-  }
-  return static_cast<int64_t>(timegm(&t)) * 1000 + ms;
+  return static_cast<int64_t>(timegm(&t)) * 1000 + num(20, 3);
 }
 
 RecordIndex::RecordIndex() {

@@ -50,6 +50,9 @@ std::string FormatManifest(const RecordInfo& info);
 Status ParseManifest(std::string_view entry, RecordInfo* out);  // strict; Corruption with reason
 std::string ContentName(const std::string& sha256_hex);         // "content/ab/ab…"
 std::string Rfc3339Now();
+// True if `s` is "YYYY-MM-DDTHH:MM:SS.mmmZ", a real calendar date and time of day: the one form
+// FormatManifest writes (RFC 3339 allows others; a strict reader refuses them).
+bool IsCanonicalTimestamp(std::string_view s);
 
 // Streams one file's content into the store. Not thread-safe; one writer per file.
 class RecordWriter {
