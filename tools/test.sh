@@ -11,6 +11,9 @@ build=${BUILD_ROOT:-$src/build}
 echo "== TSan build: the tests where threads meet (log, storage, crash, fs)"
 "$src/tools/build.sh" "$build/tsan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=thread
 TSAN_OPTIONS=halt_on_error=1 "$build/tsan/unit_tests" "[log],[storage],[crash],[fs]"
+echo "== TSan: the mount daemon under 8 concurrent writers"
+(cd "$src" && TSAN_OPTIONS=halt_on_error=1 FILES_PER_WRITER=150 LEDGERFS="$build/tsan/ledgerfs" \
+  SOURCE_DIR="$src" SHARED_DIR="$src/../shared" bash tests/cli/mount_concurrency.sh)
 
 echo "== ASan+UBSan build: every test"
 "$src/tools/build.sh" "$build/asan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=address,undefined
