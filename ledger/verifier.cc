@@ -12,6 +12,10 @@
 #include <array>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <thread>
 #include <utility>
 
 #include "ledger/bundle.h"
@@ -513,6 +517,13 @@ Status MissingPrefixRoot(uint64_t size) {
                             " (internal error)");
 }
 
+// The bytes of `checkpoint`, or "" if it cannot be read now (the next pass says why).
+std::string CheckpointBytes(Storage& tree) {
+  std::string note;
+  if (!tree.Read(kCheckpointName, &note).ok()) note.clear();
+  return note;
+}
+
 }  // namespace
 
 Status VerifyTree(Storage& tree, const VerifyOptions& options, VerifyReport* report_out) {
@@ -617,6 +628,230 @@ Status VerifyTree(Storage& tree, const VerifyOptions& options, VerifyReport* rep
   if (since)
     report.notes.push_back("extends the --since checkpoint (size " + Num(since->size) + ")");
   return Status::Ok();
+}
+
+// ---- a tree that is being published into --------------------------------------------------------
+
+namespace {
+
+// The smallest tree size at which tile `parsed` holds its width: (index·256 + width) nodes at
+// its level. nullopt if no uint64 size reaches it.
+std::optional<uint64_t> SizeCovering(const ParsedTilePath& parsed) {
+  const int level = parsed.entries ? 0 : parsed.tile.level;
+  const uint64_t width = static_cast<uint64_t>(parsed.tile.width);
+  if (level < 0 || level >= kMaxLevels || parsed.tile.index > (UINT64_MAX - width) / kTileWidth) {
+    return std::nullopt;
+  }
+  const uint64_t nodes = parsed.tile.index * kTileWidth + width;
+  const int shift = kTileHeight * level;
+  if (nodes > (UINT64_MAX >> shift)) return std::nullopt;
+  return nodes << shift;
+}
+
+// The tree as one VerifyTree pass sees it while a log publishes into it. The pass verifies the
+// checkpoint it read first (size N); what the publisher does meanwhile is kept out of its way:
+//  - a file under tile/ beyond N is listed only if no checkpoint covering it appears within
+//    `settle` (one that opens with the verifier keys): the publisher writes the next size's
+//    files before it replaces the checkpoint, so such files are the next verify's business; a
+//    file no checkpoint covers stays in the listing and the walk reports it;
+//  - a partial tile, bundle or `.p` folder the pass needs but finds pruned (tlog-tiles lets a log
+//    delete partials once the full tile exists) reads as the prefix of the full one, as
+//    StorageHashReader reads it: those bytes are still compared with the recomputed ones.
+// A tree at rest reads exactly as without the view: no later checkpoint ever appears, and a full
+// tile beyond N, which the pruning substitute needs, is refused by the walk before any stream.
+// Serves reads only.
+class LiveTreeView final : public Storage {
+ public:
+  LiveTreeView(Storage& base, const std::vector<NoteVerifier>& verifiers,
+               const LiveVerifyOptions& live)
+      : base_(base), verifiers_(verifiers), live_(live) {}
+
+  // What the view did during the pass that ended.
+  struct PassStats {
+    std::string origin;              // of the checkpoint the pass read
+    uint64_t pass_size = 0;          // its size
+    uint64_t later_size = 0;         // largest later checkpoint seen (0 if none)
+    std::set<std::string> deferred;  // files beyond pass_size left out of listings
+    uint64_t substituted = 0;        // pruned partials read from their full tile
+    bool waited_out = false;         // waited `settle` for a later checkpoint in vain
+  };
+  PassStats TakeStats() { return std::exchange(stats_, PassStats{}); }
+
+  std::string Describe() const override { return base_.Describe(); }
+
+  Status Read(const std::string& name, std::string* out) override {
+    Status st = base_.Read(name, out);
+    if (name == kCheckpointName) {
+      // A pass starts by reading the checkpoint; its size bounds what this pass lists.
+      stats_ = PassStats{};
+      Checkpoint cp;
+      if (st.ok() && OpenWithAnyKey(*out, verifiers_, &cp).ok()) {
+        stats_.origin = cp.origin;
+        stats_.pass_size = cp.size;
+        later_note_ = *out;
+      }
+      return st;
+    }
+    if (st.code() != Status::Code::kNotFound) return st;
+    std::optional<ParsedTilePath> parsed = ParseTilePath(name);
+    if (!parsed || parsed->tile.width >= kWidth) return st;
+    std::string bytes;
+    if (!base_.Read(FullTileOf(*parsed), &bytes).ok()) return st;
+    const size_t width = static_cast<size_t>(parsed->tile.width);
+    size_t keep = width * kHashSize;
+    if (parsed->entries) {
+      std::vector<std::string_view> entries;
+      if (!SplitBundle(bytes, &entries).ok() || entries.size() < width) return st;
+      const std::string_view last = entries[width - 1];
+      keep = static_cast<size_t>(last.data() + last.size() - bytes.data());
+    }
+    if (bytes.size() < keep) return st;
+    bytes.resize(keep);
+    *out = std::move(bytes);
+    ++stats_.substituted;
+    return Status::Ok();
+  }
+
+  Status List(const std::string& dir, std::vector<std::string>* names) override {
+    Status st = base_.List(dir, names);
+    if (st.code() == Status::Code::kNotFound && dir.ends_with(".p")) {
+      // A pruned partials folder, if its full tile is there.
+      std::optional<ParsedTilePath> full =
+          ParseTilePath(std::string_view(dir).substr(0, dir.size() - 2));
+      if (full && full->tile.width == kWidth && base_.Exists(dir.substr(0, dir.size() - 2))) {
+        names->clear();
+        return Status::Ok();
+      }
+    }
+    if (!st.ok()) return st;
+    std::erase_if(*names, [&](const std::string& name) {
+      const std::string path = dir + "/" + name;
+      std::optional<ParsedTilePath> parsed = ParseTilePath(path);
+      if (!parsed) return false;
+      std::optional<uint64_t> need = SizeCovering(*parsed);
+      if (!need || *need <= stats_.pass_size || !LaterCheckpointCovers(*need)) return false;
+      stats_.deferred.insert(path);
+      return true;
+    });
+    return Status::Ok();
+  }
+
+  Status ReadAt(const std::string& name, uint64_t offset, size_t n, std::string* out) override {
+    return base_.ReadAt(name, offset, n, out);
+  }
+  Status Size(const std::string& name, uint64_t* out) override { return base_.Size(name, out); }
+  bool Exists(const std::string& name) override { return base_.Exists(name); }
+
+  Status PutIfAbsent(const std::string& name, std::string_view) override { return ReadOnly(name); }
+  Status Replace(const std::string& name, std::string_view) override { return ReadOnly(name); }
+  Status Remove(const std::string& name) override { return ReadOnly(name); }
+  Status RemoveTree(const std::string& dir) override { return ReadOnly(dir); }
+  Status OpenAppendable(const std::string& name, std::unique_ptr<StorageWriter>*) override {
+    return ReadOnly(name);
+  }
+  Status CreateStaged(const std::string& dir, std::unique_ptr<StorageWriter>*) override {
+    return ReadOnly(dir);
+  }
+  Status Rename(const std::string& from, const std::string&) override { return ReadOnly(from); }
+  Status SyncDir(const std::string& dir) override { return ReadOnly(dir); }
+  Status Lock(const std::string& name, std::unique_ptr<StorageLock>*) override {
+    return ReadOnly(name);
+  }
+
+ private:
+  static Status ReadOnly(const std::string& name) {
+    return Status::InvalidArgument(name + ": the verifier's view of a tree is read-only");
+  }
+
+  static std::string FullTileOf(const ParsedTilePath& parsed) {
+    const TileId& id = parsed.tile;
+    return parsed.entries ? EntryBundlePath(id.index, kWidth)
+                          : HashTilePath(TileId{id.level, id.index, kWidth});
+  }
+
+  // Whether a checkpoint of the same log (it opens with the keys, same origin) of size >= `need`
+  // is (or, within `settle`, becomes) the tree's checkpoint.
+  bool LaterCheckpointCovers(uint64_t need) {
+    // One wait per pass: once `settle` went by without a new checkpoint, look only once more.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          (stats_.waited_out ? std::chrono::milliseconds(0) : live_.settle);
+    const auto poll = std::max(live_.poll_interval, std::chrono::milliseconds(1));
+    for (;;) {
+      if (stats_.later_size >= need) return true;
+      std::string note;
+      if (base_.Read(kCheckpointName, &note).ok() && note != later_note_) {
+        later_note_ = note;
+        Checkpoint cp;
+        if (OpenWithAnyKey(note, verifiers_, &cp).ok() && cp.origin == stats_.origin &&
+            cp.size > stats_.pass_size) {
+          stats_.later_size = std::max(stats_.later_size, cp.size);
+          continue;
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        stats_.waited_out = true;
+        return false;
+      }
+      std::this_thread::sleep_for(poll);
+    }
+  }
+
+  Storage& base_;
+  const std::vector<NoteVerifier>& verifiers_;
+  const LiveVerifyOptions& live_;
+  PassStats stats_;
+  std::string later_note_;  // the checkpoint bytes last looked at
+};
+
+}  // namespace
+
+Status VerifyLiveTree(Storage& tree_in, const VerifyOptions& options, const LiveVerifyOptions& live,
+                      VerifyReport* report_out) {
+  VerifyReport local;
+  VerifyReport& report = report_out != nullptr ? *report_out : local;
+  report = VerifyReport{};
+  std::vector<NoteVerifier> verifiers;
+  LEDGER_RETURN_IF_ERROR(ParseVerifiers(options.vkeys, &verifiers));
+  LiveTreeView tree(tree_in, verifiers, live);
+  const int max_attempts = std::max(1, live.max_attempts);
+  const auto poll = std::max(live.poll_interval, std::chrono::milliseconds(1));
+  // A pass reads `checkpoint` itself; the bytes read before and after it tell whether the tree
+  // moved under it. A checkpoint only grows, so equal bytes mean the pass saw these bytes too.
+  std::string before = CheckpointBytes(tree_in);
+  for (int attempt = 1;; ++attempt) {
+    Status st = VerifyTree(tree, options, &report);
+    report.attempts = attempt;
+    report.checkpoint_moved = false;
+    const LiveTreeView::PassStats stats = tree.TakeStats();
+    if (st.ok() && !stats.deferred.empty()) {
+      report.notes.push_back(Num(stats.deferred.size()) + " file(s) under tile/ beyond size " +
+                             Num(stats.pass_size) +
+                             " were left to the next verify: the log was publishing them "
+                             "(a checkpoint of size " +
+                             Num(stats.later_size) + " covers them)");
+    }
+    if (st.ok() && stats.substituted > 0) {
+      report.notes.push_back(Num(stats.substituted) +
+                             " partial tile(s) were pruned by the log during the run and read as "
+                             "the prefix of their full tile");
+    }
+    if (st.ok()) return st;
+    // Anything else that tripped over the publisher: verify again against the new checkpoint,
+    // once the publisher has replaced it (it may still be writing when the pass fails).
+    // (Not twice: if the pass already waited for one in vain, the checkpoint was stable.)
+    std::string after = CheckpointBytes(tree_in);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          (stats.waited_out ? std::chrono::milliseconds(0) : live.settle);
+    while (after == before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(poll);
+      after = CheckpointBytes(tree_in);
+    }
+    if (after == before) return st;  // the failure holds for one checkpoint
+    report.checkpoint_moved = true;
+    if (attempt >= max_attempts) return st;
+    if (live.on_retry) live.on_retry(attempt + 1, st);
+    before = std::move(after);
+  }
 }
 
 }  // namespace ledger

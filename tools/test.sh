@@ -8,9 +8,9 @@ jobs=$(nproc)
 build=${BUILD_ROOT:-$src/build}
 
 # TSan first and the release run last, so that the run ends with ctest's summary.
-echo "== TSan build: the tests where threads meet (log, storage, crash, fs)"
+echo "== TSan build: the tests where threads meet (log, storage, crash, fs, live verify)"
 "$src/tools/build.sh" "$build/tsan" -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=thread
-TSAN_OPTIONS=halt_on_error=1 "$build/tsan/unit_tests" "[log],[storage],[crash],[fs]"
+TSAN_OPTIONS=halt_on_error=1 "$build/tsan/unit_tests" "[log],[storage],[crash],[fs],[live]"
 echo "== TSan: the mount daemon under 8 concurrent writers"
 (cd "$src" && TSAN_OPTIONS=halt_on_error=1 FILES_PER_WRITER=150 LEDGERFS="$build/tsan/ledgerfs" \
   SOURCE_DIR="$src" SHARED_DIR="$src/../shared" bash tests/cli/mount_concurrency.sh)
