@@ -169,8 +169,8 @@ static int OpenBelow(const std::string& root, const std::string& rel, int flags)
     const size_t slash = rel.find('/', start);
     const std::string part = rel.substr(start, slash == std::string::npos ? slash : slash - start);
     const bool last = slash == std::string::npos;
-    const int next = ::openat(dir, part.c_str(),
-                              (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+    const int next =
+        ::openat(dir, part.c_str(), (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
     const int err = errno;
     ::close(dir);
     errno = err;
