@@ -30,11 +30,16 @@
 #include "ledger/record_index.h"
 #include "ledger/records.h"
 #include "spdlog/spdlog.h"
+#include "support/independent.h"
 #include "support/require_ok.h"
 #include "support/temp_dir.h"
 #include "support/test_data.h"
 
 namespace {
+
+using ledger::testing::ExpectedMs;
+using ledger::testing::ManifestField;
+using ledger::testing::Sha256Hex;
 
 using ledger::RecordIndex;
 using ledger::Status;
@@ -45,41 +50,6 @@ constexpr pid_t kOther = 200;         // another process
 constexpr pid_t kUnknown = 300;       // a caller whose process the daemon cannot see
 
 constexpr char kEmptySha[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  char two[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(two, sizeof two, "%02x", md[i]);
-    hex += two;
-  }
-  return hex;
-}
-
-std::string ManifestField(const std::string& manifest, const std::string& key) {
-  const std::string needle = "\n" + key + " ";
-  const size_t at = manifest.find(needle);
-  if (at == std::string::npos) return "";
-  const size_t start = at + needle.size();
-  const size_t end = manifest.find('\n', start);
-  return manifest.substr(start, end - start);
-}
-
-int64_t ExpectedMs(const std::string& rfc3339) {
-  struct tm t {};
-  int ms = -1;
-  char z = 0;
-  const int n = std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &t.tm_year, &t.tm_mon,
-                            &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec, &ms, &z);
-  REQUIRE(n == 8);
-  REQUIRE(z == 'Z');
-  t.tm_year -= 1900;
-  t.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&t)) * 1000 + ms;
-}
 
 // Answers from a table; pids not in it are unknown (tgid 0).
 class FakeProbe final : public fs::ProcessProbe {

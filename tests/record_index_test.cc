@@ -21,11 +21,16 @@
 #include "ledger/posix_storage.h"
 #include "ledger/record_index.h"
 #include "ledger/records.h"
+#include "support/independent.h"
 #include "support/require_ok.h"
 #include "support/temp_dir.h"
 #include "support/test_data.h"
 
 namespace {
+
+using ledger::testing::ExpectedMs;
+using ledger::testing::ManifestField;
+using ledger::testing::Sha256Hex;
 
 using ledger::Log;
 using ledger::RecordIndex;
@@ -34,46 +39,8 @@ using ledger::Status;
 using Entry = RecordIndex::Entry;
 using Listing = std::vector<std::pair<std::string, Entry>>;
 
-// SHA-256 through OpenSSL, as lowercase hex.
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  char two[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(two, sizeof two, "%02x", md[i]);
-    hex += two;
-  }
-  return hex;
-}
-
 ledger::Hash DigestOf(std::string_view data) {
   return ledger::testing::HexHash(Sha256Hex(data));
-}
-
-// The value of line "key value" in a manifest, "" if absent.
-std::string ManifestField(const std::string& manifest, const std::string& key) {
-  const std::string needle = "\n" + key + " ";
-  const size_t at = manifest.find(needle);
-  if (at == std::string::npos) return "";
-  const size_t start = at + needle.size();
-  const size_t end = manifest.find('\n', start);
-  return manifest.substr(start, end - start);
-}
-
-// "2026-11-25T21:54:35.123Z" -> ms since the epoch, with sscanf and timegm.
-int64_t ExpectedMs(const std::string& rfc3339) {
-  struct tm t {};
-  int ms = -1;
-  char z = 0;
-  const int n = std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &t.tm_year, &t.tm_mon,
-                            &t.tm_mday, &t.tm_hour, &t.tm_min, &t.tm_sec, &ms, &z);
-  REQUIRE(n == 8);
-  REQUIRE(z == 'Z');
-  t.tm_year -= 1900;
-  t.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&t)) * 1000 + ms;
 }
 
 // A store in a temporary folder with a log opened without a background publisher.

@@ -165,18 +165,12 @@ mount_pids=()  # reaped: mount_cleanup must not kill a reused pid
 wait_unmounted "$mnt"
 python3 - "$LEDGERFS" "$store" "$writers" "$files_per_writer" "$work" "$expected" <<'EOF' || fail "the log does not match the files written"
 import hashlib, json, subprocess, sys
+from ledger_log import read_log
 sys.path.insert(0, sys.argv[5])
 from gen import content
 ledgerfs, store, writers, count, expected = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[6])
-entries, since = [], 0
-while True:
-    page = json.loads(subprocess.run([ledgerfs, "log", store, "--since", str(since), "--limit", "1000", "--json"],
-                                     check=True, capture_output=True).stdout)
-    entries += page["entries"]
-    if page["next"] >= page["size"]:
-        break
-    since = page["next"]
-assert page["size"] == expected, ("log size", page["size"], "expected", expected)
+entries, log_size = read_log(ledgerfs, store, 1000)
+assert log_size == expected, ("log size", log_size, "expected", expected)
 assert [e["index"] for e in entries] == list(range(expected)), "indices are not dense 0..n-1 and unique"
 paths = [e["path"] for e in entries]
 # docs/mount.md: records/<path> is the record made from inbox/<path>; accept a manifest path spelled

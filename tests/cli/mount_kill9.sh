@@ -112,16 +112,10 @@ EOF
 # file record's size and sha256 those of what its writer wrote.
 cat >"$work/logcheck.py" <<'EOF'
 import hashlib, json, os, subprocess, sys
+from ledger_log import read_log
 ledgerfs, store, copies, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-entries, since = [], 0
-while True:
-    page = json.loads(subprocess.run([ledgerfs, "log", store, "--since", str(since), "--limit", "1000", "--json"],
-                                     check=True, capture_output=True).stdout)
-    entries += page["entries"]
-    if page["next"] >= page["size"]:
-        break
-    since = page["next"]
-assert page["size"] == size, ("log size", page["size"], "records/ holds", size)
+entries, log_size = read_log(ledgerfs, store, 1000)
+assert log_size == size, ("log size", log_size, "records/ holds", size)
 assert [e["index"] for e in entries] == list(range(size)), "indices are not dense 0..n-1"
 paths = [e["path"] for e in entries]
 if all(p.startswith("inbox/") for p in paths):  # accept <path> or inbox/<path>, consistently

@@ -605,16 +605,10 @@ mount_pids=()  # reaped: mount_cleanup must not kill a reused pid
 wait_unmounted "$mnt"
 python3 - "$LEDGERFS" "$store" "$expect" <<'EOF' || fail "the log does not hold exactly the expected records"
 import collections, hashlib, json, subprocess, sys
+from ledger_log import read_log
 ledgerfs, store, expect = sys.argv[1:4]
-entries, since = [], 0
-while True:
-    page = json.loads(subprocess.run([ledgerfs, "log", store, "--since", str(since), "--limit", "50", "--json"],
-                                     check=True, capture_output=True).stdout)
-    entries += page["entries"]
-    if page["next"] >= page["size"]:
-        break
-    since = page["next"]
-assert [e["index"] for e in entries] == list(range(page["size"])), "indices are not dense"
+entries, log_size = read_log(ledgerfs, store, 50)
+assert [e["index"] for e in entries] == list(range(log_size)), "indices are not dense"
 want = collections.Counter()
 for line in open(expect):
     kind, path, src = line.rstrip("\n").split("\t")

@@ -64,3 +64,6 @@ mount_cleanup() {
     kill -9 "${mount_pids[$i]}" 2>/dev/null || true
   done
 }
+
+# The tests' python checks import ledger_log.py from this folder.
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
