@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# bench/run.sh: the PRODUCT §7 benchmarks of the ledger core, each beside its baseline, in one run
-# on one disk. Progress goes to stderr; the results, as a markdown table, to stdout.
+# bench/run.sh: the PRODUCT §7 benchmarks, each beside its baseline, in one run on one disk.
+# Progress goes to stderr; the results, as a markdown table, to stdout.
 #
-#   bench/run.sh                      # everything, ~5-10 minutes on a 2-core VM
+#   bench/run.sh                      # everything, ~15-20 minutes on a 2-core VM
 #   SECTIONS="growth" GROWTH_ENTRIES=10000000 bench/run.sh   # the 10 M growth run, by hand
+#   SECTIONS=fuse bench/run.sh        # the FUSE mount rows (PRODUCT §7 rows 1-4) only
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR        scratch directory on the disk under test [/var/tmp/service-fs-bench.<pid>];
-#                    removed at the end unless KEEP=1
+#                    removed at the end unless KEEP=1. Not tmpfs: the rows compare fsyncs.
 #   BUILD_DIR        build directory [<source>/build/bench]; BENCH_CMAKE_ARGS adds cmake arguments
-#   SECTIONS         which of "append verify growth" to run [all three]
-#   REPEAT           runs of each append measurement, baseline and core alternating; medians
-#                    are compared [3]
+#   SECTIONS         which of "append verify growth fuse-cp fuse-cp8 fuse-big fuse-read
+#                    fuse-trace" to run; "fuse" stands for the first four fuse-* [append verify
+#                    growth fuse]
+#   REPEAT           runs of each append and FUSE measurement, baseline and ours alternating;
+#                    medians are compared [3]
 #   SEQ_RECORDS      records for the 1-caller rows [2000]
 #   PAR_RECORDS      records for the 8-caller rows [8000]
 #   RECORD_SIZE      bytes per record [4096]
@@ -19,11 +22,25 @@
 #   GROWTH_ENTRIES   size the growth store is grown to [1000000]
 #   GROWTH_PROBE     entries appended (8 callers) to measure the rate at a size [40000]
 #   GROW_CALLERS     callers used to grow the store fast [256]
+#  FUSE rows (`ledgerfs mount`; needs /dev/fuse, fusermount3, and root for the passthrough_hp
+#  baseline's first build, which enables deb-src and runs `apt-get source fuse3`):
+#   FUSE_FILES       files copied by `cp` per run (fuse-cp, fuse-cp8) [10000]
+#   FUSE_FILE_SIZE   bytes per file [4096]
+#   FUSE_WRITERS     parallel `cp` processes (fuse-cp8), each copying FUSE_FILES/FUSE_WRITERS [8]
+#   BIG_MIB          size of the one big file (fuse-big) [1024]
+#   READ_RECORDS     records re-read (fuse-read), besides every full tile and bundle [2000]
+#   READ_PASSES      timed passes of each re-read, alternating; the fastest of each side is
+#                    compared (other processes can only slow a pass down) [7]
+#   TRACE_FILES      files copied under `-o debug` and strace (fuse-trace) [1000]
+#   FUSE_CACHE       where Debian's fuse3 source and the passthrough_hp binary are kept between
+#                    runs (never in the repository) [/var/tmp/servicefs-bench]
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build/bench}
-sections=${SECTIONS:-append verify growth}
+sections=${SECTIONS:-append verify growth fuse}
+sections=" $sections "
+sections=${sections// fuse / fuse-cp fuse-cp8 fuse-big fuse-read }
 repeat=${REPEAT:-3}
 seq_records=${SEQ_RECORDS:-2000}
 par_records=${PAR_RECORDS:-8000}
@@ -32,20 +49,55 @@ verify_entries=${VERIFY_ENTRIES:-200000}
 growth_entries=${GROWTH_ENTRIES:-1000000}
 growth_probe=${GROWTH_PROBE:-40000}
 grow_callers=${GROW_CALLERS:-256}
+fuse_files=${FUSE_FILES:-10000}
+fuse_file_size=${FUSE_FILE_SIZE:-4096}
+fuse_writers=${FUSE_WRITERS:-8}
+big_mib=${BIG_MIB:-1024}
+read_records=${READ_RECORDS:-2000}
+read_passes=${READ_PASSES:-7}
+trace_files=${TRACE_FILES:-1000}
+fuse_cache=${FUSE_CACHE:-/var/tmp/servicefs-bench}
 
 log() { echo "[bench $(date +%T)] $*" >&2; }
 has_section() { [[ " $sections " == *" $1 "* ]]; }
+has_fuse() { [[ " $sections " == *" fuse-"* ]]; }
 
 log "building into $build"
 # shellcheck disable=SC2086  # BENCH_CMAKE_ARGS is a list of arguments
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${BENCH_CMAKE_ARGS:-} \
   >/dev/null
-ninja -C "$build" append_bench verify_bench open_bench >&2
+targets=(append_bench verify_bench open_bench)
+if has_fuse; then targets+=(ledgerfs); fi
+ninja -C "$build" "${targets[@]}" >&2
 
 dir=${BENCH_DIR:-/var/tmp/service-fs-bench.$$}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-if [[ "${KEEP:-0}" != 1 ]]; then trap 'rm -rf "$dir"' EXIT; fi
+# Every FUSE mount this script starts is remembered with its daemon's pid; at exit, even after a
+# failure or ^C, those mounts are unmounted and those daemons (and only those) killed, before the
+# scratch directory is removed.
+mount_points=() mount_pids=()
+cleanup() {
+  local i
+  for i in "${!mount_points[@]}"; do
+    fusermount3 -u -z "${mount_points[$i]}" 2>/dev/null || true
+    kill "${mount_pids[$i]}" 2>/dev/null || true
+  done
+  for i in "${!mount_pids[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "${mount_pids[$i]}" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "${mount_pids[$i]}" 2>/dev/null || true
+  done
+  if [[ "${KEEP:-0}" != 1 ]]; then
+    if grep -qs " $dir/" /proc/mounts; then
+      echo "[bench] not removing $dir: something is still mounted below it" >&2
+    else
+      rm -rf "$dir"
+    fi
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 log "scratch directory $dir"
 
 # field FILE KEY: the value of KEY= on the RESULT line of FILE.
@@ -57,6 +109,7 @@ run() {
   "$@" >"$dir/$name.out"
   sed 's/^/    /' "$dir/$name.out" >&2
 }
+best() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 pct() { calc "100 * $1 / $2" 0; }
@@ -155,14 +208,478 @@ if has_section growth; then
     "—" "≤ 1000 ms" "$(verdict 1 "$oN")"
 fi
 
+# --- FUSE mount: PRODUCT §7 rows 1-4 (`ledgerfs mount`) ------------------------------------------
+# One ledger store and mount (fstore/fmnt) serves fuse-cp, fuse-cp8, fuse-big and fuse-read; the
+# baselines write to the same disk ($dir). Every run writes content not seen before, since the
+# store keeps identical content once.
+notes=()
+now() { date +%s.%N; }
+is_mounted() { grep -qs " $1 fuse" /proc/mounts; }
+# cpu_s PID: user+system CPU seconds of a process, all its threads.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+# The whole disk under $dir, and its counters: writes and cache flushes completed (each fsync
+# that reaches a write-back-cache disk is one flush). Other processes' I/O counts too.
+disk=$(basename "$(df --output=source "$dir" | tail -1)")
+if [[ -e /sys/class/block/$disk/partition ]]; then
+  disk=$(basename "$(dirname "$(readlink -f "/sys/class/block/$disk")")")
+fi
+disk_io() { awk -v d="$disk" '$3 == d { print $8, $19 }' /proc/diskstats; }
+
+# start_daemon MNT LOG CMD...: runs a FUSE daemon in the foreground, as a child of this script
+# remembered for cleanup, and waits until MNT is mounted; sets $daemon_pid.
+start_daemon() {
+  local mnt=$1 logf=$2
+  shift 2
+  mkdir -p "$mnt"
+  "$@" 2>"$logf" &
+  daemon_pid=$!
+  mount_points+=("$mnt")
+  mount_pids+=("$daemon_pid")
+  for _ in $(seq 400); do
+    if is_mounted "$mnt"; then return 0; fi
+    if ! kill -0 "$daemon_pid" 2>/dev/null; then
+      cat "$logf" >&2
+      log "the daemon for $mnt exited before mounting"
+      exit 1
+    fi
+    sleep 0.05
+  done
+  cat "$logf" >&2
+  log "$mnt did not become a mount within 20 s"
+  exit 1
+}
+# stop_daemon MNT PID: unmounts cleanly and waits (up to 2 minutes) for the daemon, which must
+# exit 0.
+stop_daemon() {
+  local mnt=$1 pid=$2 rc=0 i state
+  fusermount3 -u "$mnt"
+  for _ in $(seq 600); do
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+    [[ -z $state || $state == Z ]] && break
+    sleep 0.2
+  done
+  if [[ -n $state && $state != Z ]]; then
+    log "the daemon $pid of $mnt is still running 2 minutes after the unmount"
+    exit 1
+  fi
+  wait "$pid" || rc=$?
+  for i in "${!mount_pids[@]}"; do
+    if [[ ${mount_pids[$i]} == "$pid" ]]; then unset "mount_pids[$i]" "mount_points[$i]"; fi
+  done
+  if [[ $rc != 0 ]]; then
+    log "the daemon $pid of $mnt exited $rc"
+    exit 1
+  fi
+}
+# new_ledger STORE MNT [mount options...]: a fresh store, mounted; sets $ledger_pid.
+new_ledger() {
+  local store=$1 mnt=$2
+  shift 2
+  "$build/ledgerfs" init "$store" --origin "bench.example/$(basename "$store")" \
+    --key "$store.key" >/dev/null 2>"$store.init.log"
+  start_daemon "$mnt" "$store.daemon.log" "$build/ledgerfs" mount "$store" "$mnt" --foreground \
+    --key "$store.key" "$@"
+  ledger_pid=$daemon_pid
+}
+published_size() { sed -n 2p "$1/checkpoint"; }
+# settle STORE: waits until the daemon's publisher is idle (the checkpoint size has not moved for
+# 2 s), then flushes everything dirty, so that no run pays for the previous one's tail.
+settle() {
+  local prev=-1 cur
+  if [[ -n ${1:-} ]]; then
+    for _ in $(seq 90); do
+      cur=$(published_size "$1")
+      [[ $cur == "$prev" ]] && break
+      prev=$cur
+      sleep 2
+    done
+  fi
+  sync
+  sleep 1
+}
+# make_src DIR N SIZE PARTS: N files of SIZE fresh random bytes in PARTS folders d0, d1, ...
+make_src() {
+  local d=$1 n=$2 size=$3 parts=$4 p count
+  rm -rf "$d"
+  mkdir -p "$d"
+  for ((p = 0; p < parts; p++)); do
+    count=$((n / parts + (p < n % parts ? 1 : 0)))
+    mkdir "$d/d$p"
+    head -c $((count * size)) /dev/urandom | split -a 6 -d -b "$size" - "$d/d$p/f"
+  done
+}
+count_files() { find "$1" -type f | wc -l; }
+
+fstore=$dir/fstore fmnt=$dir/fmnt
+ensure_ledger() {
+  if [[ -z ${fmain_pid:-} ]]; then
+    log "fuse: creating and mounting the store $fstore on $fmnt"
+    new_ledger "$fstore" "$fmnt"
+    fmain_pid=$ledger_pid
+  fi
+}
+
+if has_fuse; then
+  [[ -e /dev/fuse ]] || { log "fuse: /dev/fuse is missing"; exit 1; }
+  command -v fusermount3 >/dev/null || { log "fuse: fusermount3 is missing (fuse3)"; exit 1; }
+  if [[ $(stat -f -c %T "$dir") == tmpfs ]]; then
+    log "fuse: $dir is on tmpfs; set BENCH_DIR to a folder on the disk under test"
+    exit 1
+  fi
+fi
+
+# passthrough_hp is built once from Debian's fuse3 source package (deb-src is enabled if needed),
+# against the installed libfuse3, in $fuse_cache; neither the source nor the binary is part of the
+# repository.
+build_passthrough_hp() {
+  local bin=$fuse_cache/passthrough_hp srcdir
+  [[ -x $bin ]] && { echo "$bin"; return; }
+  mkdir -p "$fuse_cache/fuse3-src"
+  srcdir=$(find "$fuse_cache/fuse3-src" -mindepth 1 -maxdepth 1 -type d -name 'fuse3-*' -print -quit)
+  if [[ -z $srcdir ]]; then
+    if ! apt-cache showsrc fuse3 2>/dev/null | grep -q '^Package:'; then
+      log "fuse-big: enabling deb-src (/etc/apt/sources.list.d/servicefs-bench-src.sources)"
+      [[ $(id -u) == 0 ]] || { log "fuse-big: run as root once, or enable deb-src by hand"; exit 1; }
+      {
+        echo "# Added by service-fs bench/run.sh: source packages, for the passthrough_hp baseline"
+        echo "Types: deb-src"
+        echo "URIs: http://deb.debian.org/debian"
+        echo "Suites: $(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)"
+        echo "Components: main"
+        echo "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg"
+      } >/etc/apt/sources.list.d/servicefs-bench-src.sources
+      apt-get update >&2
+    fi
+    log "fuse-big: apt-get source fuse3 (into $fuse_cache/fuse3-src)"
+    (cd "$fuse_cache/fuse3-src" && apt-get source fuse3 >&2)
+    srcdir=$(find "$fuse_cache/fuse3-src" -mindepth 1 -maxdepth 1 -type d -name 'fuse3-*' -print -quit)
+  fi
+  log "fuse-big: building passthrough_hp from $srcdir (libfuse $(pkg-config --modversion fuse3))"
+  # The HAVE_* macros are what libfuse's meson build defines on Linux.
+  # shellcheck disable=SC2046  # pkg-config prints lists of flags
+  g++ -std=c++17 -O2 -DHAVE_UTIMENSAT -DHAVE_POSIX_FALLOCATE -DHAVE_SETXATTR \
+    $(pkg-config --cflags fuse3) "$srcdir/example/passthrough_hp.cc" -o "$bin.tmp" \
+    $(pkg-config --libs fuse3) -pthread >&2
+  mv "$bin.tmp" "$bin"
+  echo "$bin"
+}
+pt_pid=
+ensure_passthrough() { # mounts passthrough_hp of $dir/pt-backing on $dir/pt-mnt, once
+  if [[ -z $pt_pid ]]; then
+    pthp=$(build_passthrough_hp)
+    log "fuse: mounting passthrough_hp ($pthp) of $dir/pt-backing on $dir/pt-mnt"
+    mkdir -p "$dir/pt-backing"
+    start_daemon "$dir/pt-mnt" "$dir/pt.log" "$pthp" --foreground "$dir/pt-backing" "$dir/pt-mnt"
+    pt_pid=$daemon_pid
+  fi
+}
+
+# --- fuse-cp, fuse-cp8: `cp` of FUSE_FILES small files into inbox/ vs the native fsync loop -------
+# copy_in DEST: $dir/src into DEST (new) with one `cp -r` (mode seq) or one `cp -r` per folder,
+# all at once (mode par).
+copy_in() {
+  local p pid pids=()
+  if [[ $mode == seq ]]; then
+    cp -r "$dir/src" "$1"
+  else
+    mkdir "$1"
+    for ((p = 0; p < fuse_writers; p++)); do
+      cp -r "$dir/src/d$p" "$1/" &
+      pids+=($!)
+    done
+    for pid in "${pids[@]}"; do wait "$pid"; done
+  fi
+}
+for mode in seq par; do
+  section=$([[ $mode == seq ]] && echo fuse-cp || echo fuse-cp8)
+  has_section "$section" || continue
+  ensure_ledger
+  ensure_passthrough
+  writers=$([[ $mode == seq ]] && echo 1 || echo "$fuse_writers")
+  native=() ours=() cpus=() nflush=() oflush=() floor=()
+  for r in $(seq "$repeat"); do
+    log "$section: $fuse_files x $fuse_file_size B, $writers writer(s), run $r/$repeat: native"
+    rm -rf "$dir/n"
+    settle "$fstore"
+    read -r w0 f0 < <(disk_io)
+    run "$section-native-$r" "$build/append_bench" --dir "$dir/n" --mode native \
+      --callers "$writers" --records "$fuse_files" --size "$fuse_file_size"
+    read -r w1 f1 < <(disk_io)
+    native+=("$(field "$dir/$section-native-$r.out" rate)")
+    nflush+=("$(calc "($f1 - $f0) / $fuse_files" 2)")
+    rm -rf "$dir/n"
+
+    log "$section: run $r/$repeat: cp into $fmnt/inbox/$mode-$r"
+    make_src "$dir/src" "$fuse_files" "$fuse_file_size" "$fuse_writers"
+    settle "$fstore"
+    read -r w0 f0 < <(disk_io)
+    c0=$(cpu_s "$fmain_pid")
+    t0=$(now)
+    copy_in "$fmnt/inbox/$mode-$r"
+    t1=$(now)
+    c1=$(cpu_s "$fmain_pid")
+    read -r w1 f1 < <(disk_io)
+    got=$(count_files "$fmnt/records/$mode-$r")
+    [[ $got == "$fuse_files" ]] || { log "$section: records/$mode-$r has $got files"; exit 1; }
+    rate=$(calc "$fuse_files / ($t1 - $t0)")
+    ours+=("$rate")
+    cpus+=("$(calc "1e6 * ($c1 - $c0) / $fuse_files" 0)")
+    oflush+=("$(calc "($f1 - $f0) / $fuse_files" 2)")
+    log "    cp: $fuse_files files in $(calc "$t1 - $t0" 2) s, $rate files/s; daemon CPU $(calc "$c1 - $c0" 2) s; disk flushes/file ${oflush[-1]}"
+
+    # The FUSE floor: the same cp into passthrough_hp, which makes nothing durable.
+    settle "$fstore"
+    t0=$(now)
+    copy_in "$dir/pt-mnt/$mode-$r"
+    t1=$(now)
+    floor+=("$(calc "$fuse_files / ($t1 - $t0)" 0)")
+    rm -rf "${dir:?}/pt-mnt/$mode-$r" # through the mount, so that the daemon forgets the inodes
+    log "    passthrough_hp, same cp, no fsync: ${floor[-1]} files/s"
+  done
+  n=$(echo "${native[*]}" | median)
+  o=$(echo "${ours[*]}" | median)
+  target=$([[ $mode == seq ]] && echo 50 || echo 60)
+  what=$([[ $mode == seq ]] && echo "one \`cp -r\`" || echo "$fuse_writers parallel \`cp -r\` of $((fuse_files / fuse_writers)) files each")
+  row "FUSE: $what, $fuse_files × $fuse_file_size B into \`inbox/\`" \
+    "native loop, $writers writer(s): $(calc "$n" 0) files/s (runs: ${native[*]})" \
+    "$(calc "$o" 0) files/s (runs: ${ours[*]})" \
+    "$(pct "$o" "$n") %" "≥ $target %" "$(verdict "100 * $o / $n" "$target")"
+  notes+=("$section: the same cp into \`passthrough_hp\` (no fsync; the FUSE floor): $(echo "${floor[*]}" | median) files/s (runs: ${floor[*]}); daemon CPU per file (µs, per run): ${cpus[*]}; disk cache flushes per file, ours: ${oflush[*]}, native: ${nflush[*]} (whole disk, other processes included)")
+done
+
+
+if has_section fuse-big; then
+  ensure_passthrough
+  ensure_ledger
+  big=$dir/big.src
+  log "fuse-big: writing a $big_mib MiB source file"
+  head -c "$((big_mib << 20))" /dev/urandom >"$big"
+  base=() ours=() cpus=()
+  for r in $(seq "$repeat"); do
+    # New content each run (the store would keep a repeated file once); the file stays cached.
+    printf 'service-fs bench run %s %06d' "$$" "$r" | dd of="$big" conv=notrunc status=none
+    log "fuse-big: run $r/$repeat: passthrough_hp, dd bs=1M conv=fsync"
+    settle "$fstore"
+    t0=$(now)
+    dd if="$big" of="$dir/pt-mnt/big-$r" bs=1M conv=fsync status=none
+    t1=$(now)
+    base+=("$(calc "$big_mib * 1.048576 / ($t1 - $t0)" 0)")
+    rm -f "$dir/pt-mnt/big-$r"
+    log "    $(calc "$t1 - $t0" 2) s, ${base[-1]} MB/s"
+    log "fuse-big: run $r/$repeat: dd bs=1M into $fmnt/inbox/big-$r (durable at close)"
+    settle "$fstore"
+    c0=$(cpu_s "$fmain_pid")
+    t0=$(now)
+    dd if="$big" of="$fmnt/inbox/big-$r" bs=1M status=none
+    t1=$(now)
+    c1=$(cpu_s "$fmain_pid")
+    ours+=("$(calc "$big_mib * 1.048576 / ($t1 - $t0)" 0)")
+    cpus+=("$(calc "$c1 - $c0" 2)")
+    got=$(stat -c %s "$fmnt/records/big-$r")
+    [[ $got == $((big_mib << 20)) ]] || { log "fuse-big: records/big-$r has $got bytes"; exit 1; }
+    log "    $(calc "$t1 - $t0" 2) s, ${ours[-1]} MB/s, daemon CPU ${cpus[-1]} s"
+  done
+  b=$(echo "${base[*]}" | median)
+  o=$(echo "${ours[*]}" | median)
+  row "FUSE: one $big_mib MiB file, \`dd bs=1M\` into \`inbox/\`" \
+    "\`passthrough_hp\` (libfuse $(pkg-config --modversion fuse3)), \`dd … conv=fsync\`: $(calc "$b" 0) MB/s (runs: ${base[*]})" \
+    "$(calc "$o" 0) MB/s (runs: ${ours[*]})" "$(pct "$o" "$b") %" "≥ 80 %" \
+    "$(verdict "100 * $o / $b" 80)"
+  notes+=("fuse-big: daemon CPU per $big_mib MiB file (s, per run): ${cpus[*]}")
+fi
+
+# --- fuse-read: cached re-reads of full tiles, bundles and records vs `cat` in the store ----------
+# The same files are read with one `cat` per list (xargs) through the mount and in the store folder;
+# a first pass warms both caches, then READ_PASSES timed passes alternate, each reading the list 3
+# times; the fastest pass of each side is compared (the passes are short, and other processes can
+# only slow one down).
+if has_section fuse-read; then
+  ensure_ledger
+  if (($(published_size "$fstore") < fuse_files)); then
+    log "fuse-read: filling the store with $fuse_files records"
+    make_src "$dir/src" "$fuse_files" "$fuse_file_size" "$fuse_writers"
+    cp -r "$dir/src" "$fmnt/inbox/read"
+  fi
+  settle "$fstore"
+  (cd "$fstore" && find tile -type f ! -path '*.p/*' ! -path 'tile/entries/*' | sort) >"$dir/tiles.rel"
+  (cd "$fstore" && find tile/entries -type f ! -path '*.p/*' | sort) >"$dir/bundles.rel"
+  (cd "$fmnt" && find records -type f -size "-$((fuse_file_size + 1))c" | awk "NR <= $read_records") \
+    >"$dir/records.rel"
+  sed "s|^|$fmnt/|" "$dir/tiles.rel" "$dir/bundles.rel" >"$dir/published.fuse"
+  sed "s|^|$fstore/|" "$dir/tiles.rel" "$dir/bundles.rel" >"$dir/published.native"
+  sed "s|^|$fmnt/|" "$dir/records.rel" >"$dir/records.fuse"
+  # A record's content is content/<hh>/<sha256> in the store.
+  xargs -d '\n' -a "$dir/records.fuse" sha256sum |
+    awk -v s="$fstore" '{ print s "/content/" substr($1, 1, 2) "/" $1 }' >"$dir/records.native"
+  readpass() { xargs -d '\n' -a "$1" cat; }
+  for kind in published records; do
+    nfiles=$(wc -l <"$dir/$kind.fuse")
+    bytes=$(readpass "$dir/$kind.fuse" | wc -c)
+    nbytes=$(readpass "$dir/$kind.native" | wc -c)
+    [[ $bytes == "$nbytes" ]] || { log "fuse-read: $kind: $bytes bytes via the mount, $nbytes in the store"; exit 1; }
+    native=() ours=()
+    for r in $(seq "$read_passes"); do
+      t0=$(now)
+      for _ in 1 2 3; do readpass "$dir/$kind.native" >/dev/null; done
+      t1=$(now)
+      native+=("$(calc "3 * $nfiles / ($t1 - $t0)" 0)")
+      t0=$(now)
+      for _ in 1 2 3; do readpass "$dir/$kind.fuse" >/dev/null; done
+      t1=$(now)
+      ours+=("$(calc "3 * $nfiles / ($t1 - $t0)" 0)")
+      log "fuse-read: $kind, pass $r/$read_passes: native ${native[-1]} files/s, mount ${ours[-1]} files/s"
+    done
+    n=$(echo "${native[*]}" | best)
+    o=$(echo "${ours[*]}" | best)
+    if [[ $kind == published ]]; then
+      what="$(wc -l <"$dir/tiles.rel") full tiles + $(wc -l <"$dir/bundles.rel") full bundles"
+    else
+      what="$nfiles records of ≤ $fuse_file_size B"
+    fi
+    row "FUSE: cached re-read of $what ($(calc "$bytes / 1048576") MiB), one \`cat\` per list, best of $read_passes" \
+      "\`cat\` in the store folder: $(calc "$n" 0) files/s, $(calc "$n * $bytes / $nfiles / 1e6" 0) MB/s (runs: ${native[*]})" \
+      "$(calc "$o" 0) files/s, $(calc "$o * $bytes / $nfiles / 1e6" 0) MB/s (runs: ${ours[*]})" \
+      "$(pct "$o" "$n") %" "≥ 80 %" "$(verdict "100 * $o / $n" 80)"
+  done
+  # The big record, if fuse-big left one: bandwidth rather than per-file cost.
+  if [[ -f $fmnt/records/big-1 ]]; then
+    h=$(sha256sum "$fmnt/records/big-1" | cut -c1-64)
+    nat=$fstore/content/${h:0:2}/$h
+    cat "$nat" >/dev/null
+    cat "$fmnt/records/big-1" >/dev/null
+    native=() ours=()
+    for r in $(seq "$read_passes"); do
+      t0=$(now); cat "$nat" >/dev/null; t1=$(now)
+      native+=("$(calc "$big_mib * 1.048576 / ($t1 - $t0)" 0)")
+      t0=$(now); cat "$fmnt/records/big-1" >/dev/null; t1=$(now)
+      ours+=("$(calc "$big_mib * 1.048576 / ($t1 - $t0)" 0)")
+    done
+    n=$(echo "${native[*]}" | best)
+    o=$(echo "${ours[*]}" | best)
+    row "FUSE: cached re-read of one $big_mib MiB record, best of $read_passes" \
+      "\`cat\` in the store folder: $(calc "$n" 0) MB/s (runs: ${native[*]})" \
+      "$(calc "$o" 0) MB/s (runs: ${ours[*]})" "$(pct "$o" "$n") %" "≥ 80 %" \
+      "$(verdict "100 * $o / $n" 80)"
+  fi
+fi
+
+if [[ -n $pt_pid ]]; then
+  stop_daemon "$dir/pt-mnt" "$pt_pid"
+  rm -rf "$dir/pt-backing" "$dir/pt-mnt"
+fi
+if [[ -n ${fmain_pid:-} ]]; then
+  log "fuse: unmounting $fmnt"
+  stop_daemon "$fmnt" "$fmain_pid"
+fi
+
+# --- fuse-trace: where a small file's time goes (not timed) ---------------------------------------
+# Three `cp -r` of TRACE_FILES fresh files into fresh stores (each warmed by one untraced cp):
+#  1. mounted with `-o debug` (libfuse logs every request): FUSE requests per file;
+#  2. plain mount, the daemon's system calls counted by `perf stat` tracepoints (cheap, so the
+#     publisher keeps its normal rhythm), its CPU time and the disk's cache flushes;
+#  3. plain mount under `strace -f -y`: which files and folders the syncs are for.
+trace=()
+if has_section fuse-trace; then
+  # trace_cp STORE [mount options]: a fresh store and mount, warmed by one untraced cp (the
+  # first records create the content/<hh> folders, which a store does once), then settled, with
+  # fresh files in $dir/tsrc/d0 for the traced cp into inbox/t.
+  trace_cp() {
+    new_ledger "$1" "$1.mnt" "${@:2}"
+    tpid=$ledger_pid
+    make_src "$dir/tsrc" "$trace_files" "$fuse_file_size" 1
+    cp -r "$dir/tsrc/d0" "$1.mnt/inbox/warm"
+    make_src "$dir/tsrc" "$trace_files" "$fuse_file_size" 1
+    settle "$1"
+  }
+  per_file() { calc "$1 / $trace_files" 2; }
+
+  log "fuse-trace: 1/3 FUSE requests (-o debug), $trace_files files"
+  trace_cp "$dir/t1" -o debug
+  lines0=$(wc -l <"$dir/t1.daemon.log")
+  cp -r "$dir/tsrc/d0" "$dir/t1.mnt/inbox/t"
+  settle "$dir/t1"
+  stop_daemon "$dir/t1.mnt" "$tpid"
+  trace+=("| FUSE requests during one \`cp -r\` of $trace_files × $fuse_file_size B (\`-o debug\`) | per file |" "|---|---|")
+  while read -r count op; do
+    trace+=("| $op | $(per_file "$count") |")
+  done < <(tail -n +"$((lines0 + 1))" "$dir/t1.daemon.log" |
+    grep -o 'opcode: [A-Z_]*' | awk '{ print $2 }' | sort | uniq -c | sort -rn)
+
+  if command -v perf >/dev/null; then
+    log "fuse-trace: 2/3 system calls (perf stat), $trace_files files"
+    trace_cp "$dir/t2"
+    calls=(fsync fdatasync renameat linkat unlinkat openat mkdirat read writev pwrite64 write)
+    events=$(printf 'syscalls:sys_enter_%s,' "${calls[@]}")
+    perf stat -x, -e "${events%,}" -p "$tpid" -o "$dir/t2.perf" &
+    perf_pid=$!
+    sleep 1
+    read -r w0 f0 < <(disk_io)
+    c0=$(cpu_s "$tpid")
+    t0=$(now)
+    cp -r "$dir/tsrc/d0" "$dir/t2.mnt/inbox/t"
+    t1=$(now)
+    settle "$dir/t2"
+    c1=$(cpu_s "$tpid")
+    read -r w1 f1 < <(disk_io)
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+    stop_daemon "$dir/t2.mnt" "$tpid"
+    trace+=("" "| daemon system calls, one \`cp -r\` + its publication (\`perf stat\`) | per file |" "|---|---|")
+    while IFS=, read -r count _ event _; do
+      trace+=("| ${event#syscalls:sys_enter_} | $(per_file "$count") |")
+    done < <(grep 'syscalls:' "$dir/t2.perf")
+    renames=$(awk -F, '$3 == "syscalls:sys_enter_renameat" { print $1 }' "$dir/t2.perf")
+    trace+=("| publications (renameat − files: each file's content is renamed once, each checkpoint once) | $(per_file "$((renames - trace_files))") |")
+    trace+=("" "cp: $(calc "$trace_files / ($t1 - $t0)" 0) files/s; daemon CPU $(calc "1e6 * ($c1 - $c0) / $trace_files" 0) µs per file (cp + publication); disk ($disk, whole): $(per_file "$((w1 - w0))") writes and $(per_file "$((f1 - f0))") cache flushes per file")
+  fi
+
+  if command -v strace >/dev/null; then
+    log "fuse-trace: 3/3 sync targets (strace -f -y), $trace_files files"
+    trace_cp "$dir/t3"
+    strace -f -y -e trace=fsync,fdatasync -p "$tpid" -o "$dir/t3.strace" 2>/dev/null &
+    strace_pid=$!
+    sleep 1
+    cp -r "$dir/tsrc/d0" "$dir/t3.mnt/inbox/t"
+    settle "$dir/t3"
+    kill -INT "$strace_pid"
+    wait "$strace_pid" || true
+    stop_daemon "$dir/t3.mnt" "$tpid"
+    trace+=("" "| syncs by target, one \`cp -r\` + its publication (\`strace -f -y\`, which slows the daemon: more, smaller publications) | per file |" "|---|---|")
+    while read -r count what; do
+      trace+=("| $what | $(per_file "$count") |")
+    done < <(sed -nE 's/^[0-9]+ +(fsync|fdatasync)\([0-9]+<([^>]*)>.*/\1 \2/p' "$dir/t3.strace" |
+      awk -v s="$dir/t3" '{
+        p = substr($2, length(s) + 1)
+        if (p ~ /^\/\.ledger\/staging\/./) w = "content, staged file"
+        else if (p ~ /^\/\.ledger\/wal\//) w = "commit log"
+        else if (p ~ /^\/content\/[0-9a-f][0-9a-f]$/) w = "content/<hh> folder"
+        else if (p == "/.ledger/staging") w = "staging folder"
+        else if (p ~ /\/\.tmp\.[^\/]*$/) w = "new tile, bundle or checkpoint (temporary file)"
+        else if (p ~ /^\/tile/) w = "tile/ folders (mostly <N>.p/)"
+        else if (p == "") w = "store root"
+        else w = p
+        print $1 " of " w }' | sort | uniq -c | sort -rn)
+  fi
+fi
+
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "## ledger core benchmarks ($(date -u +%Y-%m-%dT%H:%MZ))"
+echo "## service-fs benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), sections:$sections)"
 echo
 echo "machine: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), kernel $(uname -r)"
 echo "disk: $(df -hT "$dir" | awk 'NR == 2 { print $1 " " $2 ", " $3 " total, " $5 " free" }'), scratch $dir"
 echo "load average at start: $load_start; at end: $load_end"
-echo
-echo "| workload | baseline | measured | ratio | target | result |"
-echo "|---|---|---|---|---|---|"
-printf '%s\n' "${rows[@]}"
+if ((${#rows[@]})); then
+  echo
+  echo "| workload | baseline | measured | ratio | target | result |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+fi
+if ((${#notes[@]})); then
+  echo
+  printf -- '- %s\n' "${notes[@]}"
+fi
+if ((${#trace[@]})); then
+  echo
+  printf '%s\n' "${trace[@]}"
+fi

@@ -49,6 +49,8 @@ struct PendingEntry {
   uint64_t index;
   std::string entry;
   std::vector<Attachment> attachments;
+  // When its commit returned; the publisher's deadline counts from the oldest pending entry.
+  std::chrono::steady_clock::time_point committed_at{};
 };
 
 }  // namespace
@@ -233,10 +235,11 @@ Status Log::Impl::Append(std::string_view entry, std::vector<Attachment> attachm
     l.lock();
     if (!st.ok() && fatal) Fail(st);
     if (st.ok()) {
-      if (pending_.empty()) oldest_unpublished_ = std::chrono::steady_clock::now();
+      const auto now = std::chrono::steady_clock::now();
+      if (pending_.empty()) oldest_unpublished_ = now;
       for (Writer* x : batch) {
         for (const Attachment& a : *x->attachments) staged_by_final_[a.final_name] = a.staged;
-        pending_.push_back({x->index, std::string(x->entry), std::move(*x->attachments)});
+        pending_.push_back({x->index, std::string(x->entry), std::move(*x->attachments), now});
       }
       committed_ += batch.size();
       Status rot = commit_log_->MaybeRotate(committed_, published_);
@@ -345,6 +348,10 @@ Status Log::Impl::PublishLocked() {
   std::lock_guard<std::mutex> l(mu_);
   published_ = new_size;
   while (!pending_.empty() && pending_.front().index < new_size) pending_.pop_front();
+  // Entries committed while this publication ran wait for their own deadline, not for the one
+  // of the batch just published (which has passed: publishing back to back costs a round of
+  // folder syncs for a handful of entries each time).
+  if (!pending_.empty()) oldest_unpublished_ = pending_.front().committed_at;
   checkpoint_ = cp;
   checkpoint_note_ = note;
   published_cv_.notify_all();

@@ -57,7 +57,8 @@ grep -q "record contents are not checked" "$work/err" && fail "contents not chec
 # --- verify while files are copied in: never a failure ------------------------------------------
 (
   i=0
-  while :; do
+  # Bounded, so that each verify (which reads the whole log) stays short even under ASan.
+  while [ "$i" -lt 1500 ]; do
     i=$((i + 1))
     echo "file $i" >"$mnt/inbox/f$i" || exit 0
     if [ $((i % 50)) = 0 ]; then mkdir "$mnt/inbox/d$i" || exit 0; fi
@@ -65,7 +66,7 @@ grep -q "record contents are not checked" "$work/err" && fail "contents not chec
 ) &
 writer=$!
 sleep 1
-runs=10
+runs=5
 for r in $(seq 1 $runs); do
   expect_exit 0 "$LEDGERFS" verify "$mnt" --vkey "$vkey"
   grep -q "^OK: test.example/live size " "$work/out" || fail "verify $r of the mount: $(cat "$work/out")"
@@ -74,7 +75,7 @@ for r in $(seq 1 $runs); do
 done
 
 # --- a stray tile in the live store is refused, after the settle time ---------------------------
-kill "$writer"
+kill "$writer" 2>/dev/null || true  # it may have finished its files already
 wait "$writer" 2>/dev/null || true
 writer=""
 stray="$store/tile/entries/999"
