@@ -51,7 +51,7 @@ class LedgerFs {
   // The operation table; pass `this` as the session's userdata.
   static const fuse_lowlevel_ops* Ops();
 
-  // Files sealed and inbox files open now (for the daemon's exit message).
+  // Inbox files being written now (for the daemon's exit message).
   size_t open_inbox_files() const;
 
   class Ops_;  // the handlers (ledger_fs.cc)

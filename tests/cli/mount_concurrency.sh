@@ -106,16 +106,6 @@ EOF
 
 # --- the signed checkpoint covers everything; verify the mount; tile/ is the store's -----------------
 expected=$((writers * files_per_writer + writers))  # one record per file and per folder
-cp_size() { sed -n 2p "$1/checkpoint"; }
-wait_checkpoint() {  # wait_checkpoint MNT SIZE: up to 5 s for the checkpoint to reach SIZE
-  local i s=""
-  for i in $(seq 1 100); do
-    s=$(cp_size "$1")
-    [ "$s" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "checkpoint of $1 has size '$s' after 5 s, expected $2"
-}
 wait_checkpoint "$mnt" "$expected"
 head -1 "$mnt/checkpoint" | grep -qxF test.example/x || fail "mount checkpoint: $(head -1 "$mnt/checkpoint")"
 expect_exit 0 "$LEDGERFS" verify "$mnt" --vkey "$vkey"

@@ -138,16 +138,6 @@ forget_pid() {
   done
 }
 
-wait_checkpoint() {  # wait_checkpoint MNT SIZE: up to 5 s for the mount's checkpoint to reach SIZE
-  local i s=""
-  for i in $(seq 1 100); do
-    s=$(sed -n 2p "$1/checkpoint")
-    [ "$s" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "checkpoint of $1 has size '$s' after 5 s, expected $2 (the records in records/)"
-}
-
 acked_lists=()
 for round in $(seq 1 "$rounds"); do
   start_mount "$store" "$mnt"

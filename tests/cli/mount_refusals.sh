@@ -16,18 +16,6 @@ set -euo pipefail
 : "${LEDGERFS:?set LEDGERFS to the ledgerfs binary}"
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/mount.sh"
-# fail (common.sh's, plus the end of each daemon log: what the daemon saw is half the diagnosis)
-fail() {
-  echo "FAIL: $*" >&2
-  local log
-  for log in "$work"/daemon.*.log; do
-    if [ -s "$log" ]; then
-      echo "--- last lines of $log:" >&2
-      tail -20 "$log" >&2
-    fi
-  done
-  exit 1
-}
 writer_pids=()
 on_exit() {
   local p
@@ -128,16 +116,6 @@ wait_file() {  # wait_file PATH: up to 10 s for a marker file written by a helpe
   done
   fail "$1 did not appear within 10 s"
 }
-cp_size() { sed -n 2p "$mnt/checkpoint"; }
-wait_checkpoint() {  # wait_checkpoint SIZE: up to 5 s for the mount's checkpoint to reach SIZE
-  local i s=""
-  for i in $(seq 1 100); do
-    s=$(cp_size)
-    [ "$s" = "$1" ] && return 0
-    sleep 0.05
-  done
-  fail "checkpoint has size '$s' after 5 s, expected $1"
-}
 
 # snapshot FILE: what records/ shows (kind, mode, owner, size, mtime of each entry; sha256 of each
 # file), the modes and owners in inbox/, and the tile/ tree with its digests.
@@ -163,7 +141,7 @@ assert_unchanged() {
   snapshot "$work/snap.after"
   diff "$work/snap.before" "$work/snap.after" >&2 || fail "$1: records/, inbox/ or tile/ changed"
   sleep 0.5
-  [ "$(cp_size)" = "$(count_expected)" ] || fail "$1: the log has $(cp_size) records, expected $(count_expected)"
+  [ "$(checkpoint_size "$mnt")" = "$(count_expected)" ] || fail "$1: the log has $(checkpoint_size "$mnt") records, expected $(count_expected)"
 }
 
 # --- fixtures: a sealed file, a folder with a file, an empty folder, an empty file ---------------
@@ -189,7 +167,7 @@ expect_dir emptydir
 touch "$in/zero"
 expect_file zero "$orig/empty"
 wait_exists "$rec/zero"
-wait_checkpoint "$(count_expected)"
+wait_checkpoint "$mnt" "$(count_expected)"
 tile_file=$(cd "$mnt" && find tile -type f | LC_ALL=C sort | head -1)
 [ -n "$tile_file" ] || fail "the mount has no tile file"
 tile_dir=$(dirname "$tile_file")
@@ -511,7 +489,7 @@ while True:
         open(ready, "w").close()
     time.sleep(0.002)
 EOF
-wait_checkpoint "$(count_expected)"  # published: tile/ no longer changes
+wait_checkpoint "$mnt" "$(count_expected)"  # published: tile/ no longer changes
 snapshot "$work/snap.before"
 for sig in KILL TERM; do
   name="killed-$sig.bin"
@@ -593,9 +571,9 @@ for p in parts:
 r = os.open("f" * 80, os.O_RDONLY, dir_fd=rfd)
 assert os.read(r, 1 << 16) == content, "records/<4,096-byte path> differs"
 EOF
-wait_checkpoint "$(count_expected)"
+wait_checkpoint "$mnt" "$(count_expected)"
 sleep 0.5
-[ "$(cp_size)" = "$(count_expected)" ] || fail "the log has $(cp_size) records, expected $(count_expected)"
+[ "$(checkpoint_size "$mnt")" = "$(count_expected)" ] || fail "the log has $(checkpoint_size "$mnt") records, expected $(count_expected)"
 
 # --- after unmount: the log holds exactly the expected records; verify --------------------------
 expect_exit 0 "$LEDGERFS" verify "$mnt" --vkey "$vkey"

@@ -17,18 +17,6 @@ set -euo pipefail
 : "${LEDGERFS:?set LEDGERFS to the ledgerfs binary}"
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/mount.sh"
-# fail (common.sh's, plus the end of each daemon log: what the daemon saw is half the diagnosis)
-fail() {
-  echo "FAIL: $*" >&2
-  local log
-  for log in "$work"/daemon.*.log; do
-    if [ -s "$log" ]; then
-      echo "--- last lines of $log:" >&2
-      tail -20 "$log" >&2
-    fi
-  done
-  exit 1
-}
 on_exit() { mount_cleanup; }
 
 command -v rsync >/dev/null || fail "rsync is not installed (tools/install-deps.sh installs it)"
@@ -79,16 +67,6 @@ wait_exists() {
   fail "$1 did not appear within 5 s"
 }
 
-cp_size() { sed -n 2p "$1/checkpoint"; }
-wait_checkpoint() {  # wait_checkpoint MNT SIZE: up to 5 s for the mount's checkpoint to reach SIZE
-  local i s=""
-  for i in $(seq 1 100); do
-    s=$(cp_size "$1")
-    [ "$s" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "checkpoint of $1 has size '$s' after 5 s, expected $2"
-}
 
 # check_records SUMS: every expected file is byte-identical in records/ (cmp) and every expected
 # folder is a folder there; writes "PATH<tab>sha256sum of records/PATH" to SUMS; then records/

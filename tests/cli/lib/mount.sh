@@ -7,6 +7,33 @@
 mount_pids=()
 mount_points=()
 
+# fail: common.sh's, plus the end of each daemon log: what the daemon saw is half the diagnosis.
+fail() {
+  echo "FAIL: $*" >&2
+  local log
+  for log in "$work"/daemon.*.log; do
+    if [ -s "$log" ]; then
+      echo "--- last lines of $log:" >&2
+      tail -20 "$log" >&2
+    fi
+  done
+  exit 1
+}
+
+# checkpoint_size MNT: the tree size in MNT's checkpoint (its second line).
+checkpoint_size() { sed -n 2p "$1/checkpoint"; }
+
+# wait_checkpoint MNT SIZE: up to 5 s for the checkpoint of MNT to reach SIZE.
+wait_checkpoint() {
+  local i s=""
+  for i in $(seq 1 100); do
+    s=$(checkpoint_size "$1")
+    [ "$s" = "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "checkpoint of $1 has size '$s' after 5 s, expected $2"
+}
+
 is_mounted() { grep -qs " $(realpath -m "$1") fuse" /proc/mounts; }
 
 wait_mounted() {
