@@ -172,6 +172,23 @@ bool RecordIndex::Lookup(NodeId parent, std::string_view name, Entry* out) const
   return true;
 }
 
+bool RecordIndex::LookupPath(std::string_view path, Entry* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Node* n = Find(kRoot);
+  size_t start = 0;
+  while (n != nullptr && start <= path.size()) {
+    if (!n->directory) return false;
+    const size_t slash = path.find('/', start);
+    auto it = n->children->find(path.substr(start, slash - start));
+    n = it == n->children->end() ? nullptr : *it;
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (n == nullptr) return false;
+  *out = EntryOf(*n);
+  return true;
+}
+
 Status RecordIndex::List(NodeId id, std::vector<std::pair<std::string, Entry>>* out) const {
   std::lock_guard<std::mutex> lock(mu_);
   const Node* dir = Find(id);
@@ -217,6 +234,36 @@ Status RecordIndex::Reserve(NodeId parent, std::string_view name, bool directory
   return Status::Ok();
 }
 
+Status RecordIndex::ReservePath(std::string_view path, NodeId* id) {
+  LEDGER_RETURN_IF_ERROR(ValidateRecordPath(path));
+  auto taken = [&] {
+    return Status::AlreadyExists("record path \"" + EscapeRecordPath(path) + "\" exists");
+  };
+  std::lock_guard<std::mutex> lock(mu_);
+  Node* dir = Find(kRoot);
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = path.find('/', start);
+    const std::string_view name = path.substr(start, slash - start);
+    auto it = dir->children->find(name);
+    Node* node = it == dir->children->end() ? nullptr : *it;
+    if (slash == std::string_view::npos) {
+      if (node != nullptr) return taken();
+      *id = NewNode(dir, std::string(name), /*directory=*/false)->id;
+      return Status::Ok();
+    }
+    if (node == nullptr) {
+      node = NewNode(dir, std::string(name), /*directory=*/true);  // implicit folder
+      node->sealed = true;
+    } else if (!node->directory) {
+      return Status::AlreadyExists("record path \"" + EscapeRecordPath(path.substr(0, slash)) +
+                                   "\" is a file, not a folder");
+    }
+    dir = node;
+    start = slash + 1;
+  }
+}
+
 void RecordIndex::Seal(NodeId id, const RecordInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   Node* n = Find(id);
@@ -236,9 +283,16 @@ void RecordIndex::Unreserve(NodeId id) {
   Node* n = Find(id);
   if (n == nullptr || n->sealed || n->parent == nullptr) return;
   if (n->directory && !n->children->empty()) return;  // cannot happen: folders seal at once
-  n->parent->children->erase(n);
-  nodes_[id - kRoot].reset();  // ids are never reused
-  --live_nodes_;
+  // Remove the node, then each implicit folder it leaves empty (never the root).
+  while (n != nullptr && n->parent != nullptr) {
+    Node* parent = n->parent;
+    parent->children->erase(n);
+    nodes_[n->id - kRoot].reset();  // ids are never reused
+    --live_nodes_;
+    const bool implicit_and_empty =
+        parent->directory && !parent->recorded && parent->children->empty();
+    n = implicit_and_empty ? parent : nullptr;
+  }
 }
 
 uint64_t RecordIndex::size() const {

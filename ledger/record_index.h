@@ -51,6 +51,8 @@ class RecordIndex {
 
   bool Get(NodeId id, Entry* out) const;
   bool Lookup(NodeId parent, std::string_view name, Entry* out) const;
+  // The name at record path `path` ("a/b/c"), walking from the root.
+  bool LookupPath(std::string_view path, Entry* out) const;
   // Children of folder `dir`, sorted by name. NotFound if `dir` is not a folder.
   Status List(NodeId dir, std::vector<std::pair<std::string, Entry>>* out) const;
   // The record path of `id` ("a/b"), "" for the root.
@@ -62,10 +64,16 @@ class RecordIndex {
   // record path to commit under.
   Status Reserve(NodeId parent, std::string_view name, bool directory, NodeId* id,
                  std::string* path);
+  // Takes the whole record path `path` ("a/b/c", as the HTTP API names records) for a file
+  // writer, making the folders it implies as implicit folders where they do not exist.
+  // AlreadyExists if the path is taken or a file stands where it needs a folder, InvalidArgument
+  // if it breaks ValidateRecordPath.
+  Status ReservePath(std::string_view path, NodeId* id);
   // The reservation became record `info` (committed). Files: size/digest/time/index; folders:
   // index/time.
   void Seal(NodeId id, const RecordInfo& info);
-  // The reservation made no record: the name is free again.
+  // The reservation made no record: the name is free again, and implicit folders left empty by
+  // it (made by ReservePath) go too.
   void Unreserve(NodeId id);
   // Records a committed record that was not reserved (tests, the HTTP layer's imports); false if
   // the path is taken.

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "http/record_json.h"
 #include "ledger/encoding.h"
 #include "ledger/posix_storage.h"
 #include "ledger/records.h"
@@ -11,7 +12,6 @@
 #include "mount/cli_util.h"
 #include "mount/commands.h"
 #include "mount/published_tree.h"
-#include "nlohmann/json.hpp"
 
 namespace ledgerfs {
 
@@ -33,10 +33,6 @@ std::string EscapedPath(std::string_view entry) {
   return std::string(entry.substr(begin, entry.find('\n', begin) - begin));
 }
 
-const char* KindName(ledger::RecordInfo::Kind kind) {
-  return kind == ledger::RecordInfo::Kind::kDirectory ? "directory" : "file";
-}
-
 // One line: "<index> file <size> <sha256> <received> <path>", "<index> directory - - <received>
 // <path>" or, for an entry that is not a record manifest, "<index> entry <base64>".
 std::string HumanLine(uint64_t index, const std::string& entry) {
@@ -44,27 +40,13 @@ std::string HumanLine(uint64_t index, const std::string& entry) {
   std::string line = std::to_string(index) + " ";
   if (!ledger::ParseManifest(entry, &info).ok())
     return line + "entry " + ledger::Base64Encode(entry);
-  line += KindName(info.kind);
+  line += http::RecordKindName(info.kind);
   if (info.kind == ledger::RecordInfo::Kind::kFile) {
     line += " " + std::to_string(info.size) + " " + info.sha256_hex;
   } else {
     line += " - -";
   }
   return line + " " + info.received + " " + EscapedPath(entry);
-}
-
-nlohmann::json JsonEntry(uint64_t index, const std::string& entry) {
-  ledger::RecordInfo info;
-  if (!ledger::ParseManifest(entry, &info).ok()) {
-    return {{"index", index}, {"entry_base64", ledger::Base64Encode(entry)}};
-  }
-  nlohmann::json j = {{"index", index}, {"kind", KindName(info.kind)}, {"path", info.path}};
-  if (info.kind == ledger::RecordInfo::Kind::kFile) {
-    j["size"] = info.size;
-    j["sha256"] = info.sha256_hex;
-  }
-  j["received"] = info.received;
-  return j;
 }
 
 int RunLog(const LogCommandOptions& o) {
@@ -96,11 +78,7 @@ int RunLog(const LogCommandOptions& o) {
   if (!st.ok()) return ReportError("log", o.store, st);
 
   if (o.json) {
-    nlohmann::json page = {{"entries", nlohmann::json::array()}, {"next", end}, {"size", cp.size}};
-    for (size_t i = 0; i < entries.size(); ++i) {
-      page["entries"].push_back(JsonEntry(o.since + i, entries[i]));
-    }
-    std::cout << page.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
+    std::cout << http::RecordPageJson(o.since, entries, end, cp.size) << std::endl;
   } else {
     for (size_t i = 0; i < entries.size(); ++i) {
       std::cout << HumanLine(o.since + i, entries[i]) << "\n";

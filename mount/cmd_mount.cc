@@ -15,12 +15,10 @@
 
 #include "fs/ledger_fs.h"
 #include "ledger/log.h"
-#include "ledger/posix_storage.h"
-#include "ledger/record_index.h"
 #include "mount/cli_util.h"
 #include "mount/commands.h"
-#include "mount/key_file.h"
 #include "mount/mount_options.h"
+#include "mount/tenant_store.h"
 #include "spdlog/sinks/syslog_sink.h"
 #include "spdlog/spdlog.h"
 
@@ -120,32 +118,17 @@ std::vector<std::string> FuseArguments(const MountOptions& o) {
 // Everything from opening the store to the end of the session. Returns the exit code; tells
 // `ready` once mounted (or why not).
 int Serve(const MountOptions& o, uid_t owner_uid, gid_t owner_gid, ReadyPipe* ready) {
-  std::unique_ptr<ledger::Storage> storage;
-  ledger::Status st = ledger::OpenPosixStorage(o.store, /*create=*/false, &storage);
+  TenantStore store;
+  ledger::Status st = OpenTenantStore(o.store, o.key, o.checkpoint_delay_ms, &store);
   if (!st.ok()) return ReportError("mount", o.store, st);
-  ledger::NoteSigner signer;
-  st = LoadStoreSigner(storage.get(), o.key, &signer);
-  if (!st.ok()) return ReportError("mount", o.store, st);
-  ledger::LogOptions options;
-  options.checkpoint_delay = std::chrono::milliseconds(o.checkpoint_delay_ms);
-  std::unique_ptr<ledger::Log> log;
-  st = ledger::Log::Open(storage.get(), signer, options, &log);
-  if (!st.ok()) return ReportError("mount", o.store, st);
-
-  const auto load_start = std::chrono::steady_clock::now();
-  ledger::RecordIndex index;
-  st = index.Load(log.get());
-  if (!st.ok()) return ReportError("mount", o.store, st.WithContext("reading the records"));
-  const auto load_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - load_start)
-                           .count();
+  ledger::Log* log = store.log.get();
 
   fs::MountConfig config;
   config.tenant = o.tenant;
   config.store_path = o.store;
   config.owner_uid = owner_uid;
   config.owner_gid = owner_gid;
-  fs::LedgerFs ledger_fs(log.get(), storage.get(), &index, config);
+  fs::LedgerFs ledger_fs(log, store.storage.get(), &store.index, config);
 
   std::vector<std::string> args_text = FuseArguments(o);
   std::vector<char*> argv;
@@ -177,15 +160,23 @@ int Serve(const MountOptions& o, uid_t owner_uid, gid_t owner_gid, ReadyPipe* re
                                               "mountpoint not already mounted?)"));
   }
   guard.mounted = true;
+  // The HTTP API shares the store, the log and the record namespace with the mount. Started
+  // before the parent is told, so a busy address fails the mount command.
+  HttpListener listener;
+  if (!o.http.listen.empty()) {
+    st = StartHttpListener(o.http, o.tenant, o.checkpoint_delay_ms, &store, &listener);
+    if (!st.ok()) return ReportError("mount", o.mountpoint, st);
+  }
   if (!o.pid_file.empty()) {
     st = WritePidFile(o.pid_file);
     if (!st.ok()) return ReportError("mount", o.mountpoint, st);
   }
   spdlog::info("mounted {} at {} ({} records, {} names, read in {} ms; owner {}:{})", o.store,
-               o.mountpoint, log->committed_size(), index.size(), load_ms, owner_uid, owner_gid);
-  if (index.duplicates() > 0) {
+               o.mountpoint, log->committed_size(), store.index.size(), store.index_load_ms,
+               owner_uid, owner_gid);
+  if (store.index.duplicates() > 0) {
     spdlog::warn("{} records repeat an earlier record's path; records/ shows the earliest",
-                 index.duplicates());
+                 store.index.duplicates());
   }
   if (!o.foreground) BecomeDaemon(o.tenant);
   ready->Tell(kExitOk);
@@ -197,6 +188,7 @@ int Serve(const MountOptions& o, uid_t owner_uid, gid_t owner_gid, ReadyPipe* re
 
   spdlog::info("unmounting {} ({} inbox files still open are not sealed)", o.mountpoint,
                ledger_fs.open_inbox_files());
+  if (listener.server) listener.server->Stop();
   st = log->Publish();
   if (!o.pid_file.empty()) ::unlink(o.pid_file.c_str());
   if (!st.ok()) {
@@ -262,6 +254,7 @@ Command AddMountCommand(CLI::App& parent) {
       ->default_val(1000);
   app->add_flag("-f,--foreground", o->foreground, "Stay in the foreground, log to stderr");
   app->add_option("-o", *fuse_lists, "Mount options (ours and FUSE's), comma-separated");
+  AddHttpListenOptions(app, &o->http, /*listen_required=*/false);
   return {app, [o, fuse_lists] {
             for (const std::string& list : *fuse_lists) {
               ledger::Status st = AddOptionList(list, o.get());

@@ -6,11 +6,8 @@
 #include <memory>
 #include <optional>
 
-#include "ledger/hash.h"
 #include "ledger/posix_storage.h"
-#include "ledger/proof_text.h"
-#include "ledger/tile_reader.h"
-#include "ledger/tlog_math.h"
+#include "ledger/proof_builder.h"
 #include "mount/cli_util.h"
 #include "mount/commands.h"
 #include "mount/published_tree.h"
@@ -26,52 +23,6 @@ struct ProveOptions {
   std::vector<std::string> vkeys;
 };
 
-ledger::Status MakeInclusion(ledger::Storage* tree, const ledger::Checkpoint& cp,
-                             const std::string& note, uint64_t index, std::string* text) {
-  if (index >= cp.size) {
-    return ledger::Status::InvalidArgument("--index " + std::to_string(index) +
-                                           " is not below the log size " + std::to_string(cp.size));
-  }
-  std::vector<std::string> entry;
-  LEDGER_RETURN_IF_ERROR(ledger::ReadPublishedEntries(tree, cp.size, index, index + 1, &entry));
-  ledger::StorageHashReader reader(tree);
-  ledger::InclusionProofText proof;
-  proof.index = index;
-  proof.checkpoint = note;
-  LEDGER_RETURN_IF_ERROR(ledger::InclusionProof(reader, index, cp.size, &proof.proof));
-  if (!ledger::VerifyInclusion(ledger::LeafHash(entry[0]), index, cp.size, proof.proof, cp.root)) {
-    return ledger::Status::Corruption("the inclusion proof of entry " + std::to_string(index) +
-                                      " does not verify against the checkpoint; run "
-                                      "`ledgerfs verify` to find the damaged file");
-  }
-  *text = ledger::FormatInclusionProof(proof);
-  return ledger::Status::Ok();
-}
-
-ledger::Status MakeConsistency(ledger::Storage* tree, const ledger::Checkpoint& cp,
-                               const std::string& note, uint64_t old_size, std::string* text) {
-  if (old_size == 0 || old_size > cp.size) {
-    return ledger::Status::InvalidArgument("--since " + std::to_string(old_size) +
-                                           " must be between 1 and the log size " +
-                                           std::to_string(cp.size));
-  }
-  ledger::StorageHashReader reader(tree);
-  ledger::ConsistencyProofText proof;
-  proof.old_size = old_size;
-  proof.checkpoint = note;
-  ledger::Hash old_root;
-  LEDGER_RETURN_IF_ERROR(ledger::TreeHash(reader, old_size, &old_root));
-  LEDGER_RETURN_IF_ERROR(ledger::ConsistencyProof(reader, old_size, cp.size, &proof.proof));
-  if (!ledger::VerifyConsistency(old_size, cp.size, old_root, cp.root, proof.proof)) {
-    return ledger::Status::Corruption("the consistency proof from size " +
-                                      std::to_string(old_size) +
-                                      " does not verify against the checkpoint; run "
-                                      "`ledgerfs verify` to find the damaged file");
-  }
-  *text = ledger::FormatConsistencyProof(proof);
-  return ledger::Status::Ok();
-}
-
 int RunProve(const ProveOptions& o) {
   SetLogStore(o.path);
   std::unique_ptr<ledger::Storage> tree;
@@ -86,8 +37,9 @@ int RunProve(const ProveOptions& o) {
   ledger::Checkpoint cp;
   st = ReadVerifiedCheckpoint(tree.get(), keys, &note, &cp);
   std::string inclusion, consistency;
-  if (st.ok()) st = MakeInclusion(tree.get(), cp, note, o.index, &inclusion);
-  if (st.ok() && o.since) st = MakeConsistency(tree.get(), cp, note, *o.since, &consistency);
+  if (st.ok()) st = ledger::BuildInclusionProof(tree.get(), cp, note, o.index, &inclusion);
+  if (st.ok() && o.since)
+    st = ledger::BuildConsistencyProof(tree.get(), cp, note, *o.since, &consistency);
   if (!st.ok()) return ReportError("prove", o.path, st);
   std::cout << inclusion;
   if (o.since) std::cout << "\n" << consistency;

@@ -21,6 +21,7 @@ Command AddVerifyCommand(CLI::App& parent);
 Command AddProveCommand(CLI::App& parent);
 Command AddVkeyCommand(CLI::App& parent);
 Command AddMountCommand(CLI::App& parent);
+Command AddServeCommand(CLI::App& parent);
 
 // `ledgerfs STORE MOUNTPOINT -o tenant=ID,...`: the form mount(8) and /etc/fstab run.
 int RunFstabMount(int argc, char** argv);

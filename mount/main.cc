@@ -26,6 +26,7 @@ int Run(int argc, char** argv) {
       ledgerfs::AddLogCommand(app),   ledgerfs::AddVerifyCommand(app),
       ledgerfs::AddProveCommand(app), ledgerfs::AddVkeyCommand(app),
       ledgerfs::AddMountCommand(app),
+      ledgerfs::AddServeCommand(app),
   };
   // mount(8) runs "ledgerfs STORE MOUNTPOINT -o ...": no subcommand, a folder first.
   if (argc >= 3 && argv[1][0] != '-' &&

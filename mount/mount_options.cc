@@ -36,18 +36,6 @@ bool ParseInt(std::string_view s, long long* out) {
 
 }  // namespace
 
-bool IsValidTenantId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(id[0])) return false;
-  for (char c : id) {
-    if (!alnum(c) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return true;
-}
-
 ledger::Status AddOptionList(std::string_view list, MountOptions* o) {
   size_t start = 0;
   while (start <= list.size()) {
@@ -67,6 +55,10 @@ ledger::Status AddOptionList(std::string_view list, MountOptions* o) {
       o->key = value;
     } else if (key == "pid_file") {
       o->pid_file = value;
+    } else if (key == "listen") {
+      o->http.listen = value;
+    } else if (key == "max_body") {
+      o->http.max_body = value;
     } else if (key == "foreground") {
       o->foreground = true;
     } else if (key == "checkpoint_delay") {
@@ -163,7 +155,7 @@ ledger::Status FinishMountOptions(MountOptions* o) {
   while (o->store.size() > 1 && o->store.back() == '/') o->store.pop_back();
   while (o->mountpoint.size() > 1 && o->mountpoint.back() == '/') o->mountpoint.pop_back();
   if (o->tenant.empty()) o->tenant = stdfs::path(o->store).filename().string();
-  if (!IsValidTenantId(o->tenant)) {
+  if (!ledger::IsValidTenantId(o->tenant)) {
     return ledger::Status::InvalidArgument("tenant id '" + o->tenant +
                                            "' must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
   }

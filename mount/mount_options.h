@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "ledger/status.h"
+#include "ledger/tenant_id.h"
+#include "mount/http_listener.h"
 
 namespace ledgerfs {
 
@@ -24,6 +26,7 @@ struct MountOptions {
   bool foreground = false;
   int checkpoint_delay_ms = 1000;
   std::vector<std::string> fuse_options;  // single options ("allow_other", "max_read=…")
+  HttpListenOptions http;                 // --listen / -o listen=ADDR: the HTTP API too
 };
 
 // Takes one -o list ("a,b=c"): our keys set fields of *o, the rest are appended to
@@ -35,9 +38,6 @@ ledger::Status ParseFstabArgs(int argc, char** argv, MountOptions* o);
 
 // Fills defaults and checks every value: tenant id, owner, delay, the folders exist.
 ledger::Status FinishMountOptions(MountOptions* o);
-
-// [A-Za-z0-9][A-Za-z0-9._-]{0,63}
-bool IsValidTenantId(std::string_view id);
 
 // "acme", "acme:readers", "4242", "4242:4242" -> ids. InvalidArgument naming what is unknown.
 ledger::Status ParseOwner(const std::string& spec, uid_t* uid, gid_t* gid);

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config clang clang-format
   libfuse3-dev fuse3 libssl-dev openssl libspdlog-dev catch2 libcli11-dev nlohmann-json3-dev
-  golang-go golang-golang-x-mod-dev python3 rsync)
+  golang-go golang-golang-x-mod-dev python3 rsync libcpp-httplib-dev curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
