@@ -25,8 +25,7 @@ int Run(int argc, char** argv) {
       ledgerfs::AddInitCommand(app),  ledgerfs::AddAppendCommand(app),
       ledgerfs::AddLogCommand(app),   ledgerfs::AddVerifyCommand(app),
       ledgerfs::AddProveCommand(app), ledgerfs::AddVkeyCommand(app),
-      ledgerfs::AddMountCommand(app),
-      ledgerfs::AddServeCommand(app),
+      ledgerfs::AddMountCommand(app), ledgerfs::AddServeCommand(app),
   };
   // mount(8) runs "ledgerfs STORE MOUNTPOINT -o ...": no subcommand, a folder first.
   if (argc >= 3 && argv[1][0] != '-' &&
