@@ -38,6 +38,9 @@ ledger::Status HttpServer::Start(const ListenAddress& address, const HttpServerO
   server.set_write_timeout(options.write_timeout);
   server.set_keep_alive_timeout(options.keep_alive_timeout.count());
   server.set_keep_alive_max_count(options.keep_alive_max_requests);
+  // httplib writes a response's headers and body separately; without TCP_NODELAY the body waits
+  // for the client's delayed ACK (~40 ms per keep-alive request).
+  server.set_tcp_nodelay(true);
   // The API enforces its own body limit while streaming (TenantApi); httplib's is off so that a
   // chunked record is never cut by a second, different rule.
   server.set_payload_max_length(std::numeric_limits<size_t>::max());
@@ -58,6 +61,17 @@ ledger::Status HttpServer::Start(const ListenAddress& address, const HttpServerO
     server.bind_to_port(address.socket_path, 0);
     if (!server.is_valid() || ::lstat(address.socket_path.c_str(), &st) != 0) {
       return ledger::Status::FromErrno("listening on " + where, errno);
+    }
+    // Who may connect is decided by the folder holding the socket (docs/http.md): the socket
+    // takes that folder's group and is read-write for owner and group, whatever the umask.
+    const std::string dir = address.socket_path.substr(0, address.socket_path.rfind('/'));
+    struct stat dir_st {};
+    if (::stat(dir.empty() ? "/" : dir.c_str(), &dir_st) != 0 ||
+        ::chown(address.socket_path.c_str(), static_cast<uid_t>(-1), dir_st.st_gid) != 0 ||
+        ::chmod(address.socket_path.c_str(), 0660) != 0) {
+      const int err = errno;
+      ::unlink(address.socket_path.c_str());
+      return ledger::Status::FromErrno("setting the group and mode of " + address.socket_path, err);
     }
     impl->socket_path = address.socket_path;
   } else {

@@ -48,6 +48,29 @@ bool NoneMatch(const httplib::Request& req, const std::string& etag) {
   return false;
 }
 
+// RFC 9110 §14.1.2: a range is satisfiable if its first byte is inside the content (a suffix
+// range, if it asks for at least one byte of non-empty content). httplib 0.11 answers 206 with
+// a broken body instead, so the API checks first.
+bool RangesSatisfiable(const httplib::Request& req, uint64_t size) {
+  for (const auto& [first, last] : req.ranges) {
+    const bool suffix = first < 0;
+    const bool ok = suffix ? (last > 0 && size > 0) : static_cast<uint64_t>(first) < size;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// RFC 9110 cuts a range that runs past the end at the end; httplib 0.11 does not, and would ask
+// for (and announce) bytes that do not exist. The request is httplib's own non-const object,
+// handed to handlers as const, so the ranges are cut here, before httplib applies them.
+void ClampRanges(const httplib::Request& req, uint64_t size) {
+  for (auto& [first, last] : const_cast<httplib::Ranges&>(req.ranges)) {
+    if (first >= 0 && size > 0 && (last < 0 || static_cast<uint64_t>(last) >= size)) {
+      last = static_cast<ssize_t>(size - 1);
+    }
+  }
+}
+
 // The HTTP status for a store error while writing or reading.
 int StoreErrorStatus(const ledger::Status& st) {
   switch (st.code()) {
@@ -136,6 +159,9 @@ class TenantApi::Impl {
             const std::string& message) {
     res.status = status;
     res.set_content(ErrorJson(status, message), kJson);
+    // An error body is whole: httplib would otherwise cut it to the request's Range (see
+    // ClampRanges for why the request may be changed here).
+    const_cast<httplib::Ranges&>(req.ranges).clear();
     if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
       res.set_header("Connection", "close");
     }
@@ -158,8 +184,11 @@ class TenantApi::Impl {
       Fail(req, res, 405, req.method + " is not allowed here; use " + AllowHeader(route.resource));
       return Handled::Handled;
     }
-    if (req.method == "POST") return CheckUpload(req, res) ? Handled::Unhandled : Handled::Handled;
     QueryParams params;
+    if (req.method == "POST") {
+      const bool ok = Query(req, res, route, {}, &params) && CheckUpload(req, res);
+      return ok ? Handled::Unhandled : Handled::Handled;
+    }
     switch (route.resource) {
       case Resource::kCheckpoint:
         if (Query(req, res, route, {}, &params)) GetCheckpoint(req, res);
@@ -265,6 +294,7 @@ class TenantApi::Impl {
       res.status = 304;
       return;
     }
+    ClampRanges(req, body.size());
     res.set_content(std::move(body), type);
   }
 
@@ -313,6 +343,12 @@ class TenantApi::Impl {
       res.status = 304;
       return;
     }
+    if (!RangesSatisfiable(req, e.size)) {
+      res.set_header("Content-Range", "bytes */" + std::to_string(e.size));
+      return Fail(req, res, 416,
+                  "the range is beyond the record's " + std::to_string(e.size) + " bytes");
+    }
+    ClampRanges(req, e.size);
     if (e.size == 0) return res.set_content("", kOctets);
     const std::string final_name = ledger::ContentName(hex);
     res.set_content_provider(

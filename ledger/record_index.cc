@@ -282,15 +282,22 @@ void RecordIndex::Unreserve(NodeId id) {
   std::lock_guard<std::mutex> lock(mu_);
   Node* n = Find(id);
   if (n == nullptr || n->sealed || n->parent == nullptr) return;
-  if (n->directory && !n->children->empty()) return;  // cannot happen: folders seal at once
+  if (n->directory && !n->children->empty()) {
+    // A folder whose record failed while an HTTP writer reserved a path inside it: the folder
+    // stays, as an implicit one, so what is inside remains visible.
+    n->sealed = true;
+    return;
+  }
   // Remove the node, then each implicit folder it leaves empty (never the root).
   while (n != nullptr && n->parent != nullptr) {
     Node* parent = n->parent;
     parent->children->erase(n);
     nodes_[n->id - kRoot].reset();  // ids are never reused
     --live_nodes_;
+    // Implicit folders are sealed but not recorded; a folder reserved by a writer is neither,
+    // and stays for its writer.
     const bool implicit_and_empty =
-        parent->directory && !parent->recorded && parent->children->empty();
+        parent->directory && parent->sealed && !parent->recorded && parent->children->empty();
     n = implicit_and_empty ? parent : nullptr;
   }
 }

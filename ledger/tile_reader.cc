@@ -10,6 +10,28 @@ namespace {
 constexpr size_t kCachedTiles = 64;
 }
 
+// A tile of `width` hashes that was never published at that width (the publisher batched past
+// it) or was pruned: the hashes are the prefix of any wider version, full or partial, since a
+// tile's hashes are of complete subtrees and never change. True if one was read into *bytes.
+bool StorageHashReader::ReadWiderTile(int level, uint64_t index, int width, std::string* bytes) {
+  const std::string full = HashTilePath(TileId{level, index, static_cast<int>(kTileWidth)});
+  if (storage_->Read(full, bytes).ok()) return true;
+  const std::string partial = HashTilePath(TileId{level, index, width});
+  const std::string dir = partial.substr(0, partial.rfind('/'));  // "tile/0/000.p"
+  std::vector<std::string> names;
+  if (!storage_->List(dir, &names).ok()) return false;
+  int best = 0;
+  for (const std::string& name : names) {
+    auto parsed = ParseTilePath(dir + "/" + name);
+    if (parsed && !parsed->entries && parsed->tile.width > width &&
+        (best == 0 || parsed->tile.width < best)) {
+      best = parsed->tile.width;
+    }
+  }
+  return best != 0 && storage_->Read(HashTilePath(TileId{level, index, best}), bytes).ok() &&
+         bytes->size() >= static_cast<size_t>(width) * sizeof(Hash);
+}
+
 Status StorageHashReader::ReadTile(int level, uint64_t index, int width, std::vector<Hash>* out) {
   const std::string path = HashTilePath(TileId{level, index, width});
   {
@@ -24,13 +46,10 @@ Status StorageHashReader::ReadTile(int level, uint64_t index, int width, std::ve
   }
   std::string bytes;
   Status st = storage_->Read(path, &bytes);
-  if (st.code() == Status::Code::kNotFound && width < static_cast<int>(kTileWidth)) {
-    // The partial may have been pruned after the full tile was published: use its prefix.
-    const std::string full = HashTilePath(TileId{level, index, static_cast<int>(kTileWidth)});
-    if (storage_->Read(full, &bytes).ok()) {
-      bytes.resize(static_cast<size_t>(width) * 32);
-      st = Status::Ok();
-    }
+  if (st.code() == Status::Code::kNotFound && width < static_cast<int>(kTileWidth) &&
+      ReadWiderTile(level, index, width, &bytes)) {
+    bytes.resize(static_cast<size_t>(width) * sizeof(Hash));
+    st = Status::Ok();
   }
   LEDGER_RETURN_IF_ERROR(st.WithContext(path));
   LEDGER_RETURN_IF_ERROR(ParseTileBytes(bytes, width, out).WithContext(path));

@@ -25,6 +25,8 @@ class StorageHashReader : public HashReader {
   Status ReadTile(int level, uint64_t index, int width, std::vector<Hash>* out);
 
  private:
+  bool ReadWiderTile(int level, uint64_t index, int width, std::string* bytes);
+
   Storage* storage_;
   std::mutex mu_;
   std::list<std::pair<std::string, std::vector<Hash>>> cache_;  // most recent first

@@ -1,5 +1,8 @@
 #include "mount/http_listener.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "http/request_parse.h"
 
 namespace ledgerfs {
@@ -61,7 +64,11 @@ ledger::Status StartHttpListener(const HttpListenOptions& o, const std::string& 
   config.tenant = tenant;
   LEDGER_RETURN_IF_ERROR(ParseByteSize(o.max_body, &config.max_body).WithContext("--max-body"));
   // A proof for a fresh record waits for the checkpoint that covers it: one delay and a margin.
-  config.proof_wait = std::chrono::milliseconds(checkpoint_delay_ms) + std::chrono::seconds(2);
+  // A proof for a fresh record waits for the checkpoint that covers it: one delay and a margin,
+  // but never so long that a client's request times out.
+  config.proof_wait = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(checkpoint_delay_ms) + std::chrono::seconds(2),
+      std::chrono::seconds(5));
   out->api = std::make_unique<http::TenantApi>(store->log.get(), store->storage.get(),
                                                &store->index, config);
   http::HttpServerOptions options;

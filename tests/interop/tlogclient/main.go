@@ -23,7 +23,10 @@
 //
 // Usage:
 //
-//	tlogclient -vkey VKEY (-dir STOREDIR | -url BASEURL) [-old CHECKPOINTFILE]... [-origin O]
+//	tlogclient -vkey VKEY (-dir STOREDIR | -url BASEURL [-header 'Name: value']...) [-old CHECKPOINTFILE]... [-origin O]
+//
+// With -url, every request carries each -header given (e.g. -header 'X-Module-ID: acme' for a
+// service-fs daemon, docs/http.md); a response other than 200 or 404 is a read failure.
 //
 // Exit status: 0 if everything verified, 1 on any verification or read failure, 2 on bad usage.
 package main
@@ -75,15 +78,23 @@ func (s dirSource) read(path string) ([]byte, error) {
 func (s dirSource) describe() string { return s.dir }
 
 type httpSource struct {
-	base   string
-	client *http.Client
+	base    string
+	client  *http.Client
+	headers http.Header // sent on every request
 }
 
 func (s httpSource) read(path string) ([]byte, error) {
 	url := strings.TrimRight(s.base, "/") + "/" + path
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	for name, values := range s.headers {
+		req.Header[name] = values
+	}
 	// The default transport asks for gzip and decompresses transparently, so both
 	// Content-Encoding: gzip and identity are accepted, as tlog-tiles requires.
-	resp, err := s.client.Get(url)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -307,17 +318,45 @@ type oldFlags []string
 func (o *oldFlags) String() string     { return strings.Join(*o, ",") }
 func (o *oldFlags) Set(s string) error { *o = append(*o, s); return nil }
 
+// headerFlags collects repeated -header 'Name: value' flags.
+type headerFlags struct{ h http.Header }
+
+func (f *headerFlags) String() string {
+	var parts []string
+	for name, values := range f.h {
+		for _, v := range values {
+			parts = append(parts, name+": "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (f *headerFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return fmt.Errorf("%q is not 'Name: value'", s)
+	}
+	if f.h == nil {
+		f.h = http.Header{}
+	}
+	f.h.Add(name, strings.TrimSpace(value))
+	return nil
+}
+
 func run() error {
 	var (
-		vkey   = flag.String("vkey", "", "verifier key of the log (signed-note vkey)")
-		dir    = flag.String("dir", "", "the log's store folder (holds checkpoint and tile/)")
-		url    = flag.String("url", "", "the log's URL prefix (instead of -dir)")
-		origin = flag.String("origin", "", "expected checkpoint origin (default: the key's name)")
-		olds   oldFlags
+		vkey    = flag.String("vkey", "", "verifier key of the log (signed-note vkey)")
+		dir     = flag.String("dir", "", "the log's store folder (holds checkpoint and tile/)")
+		url     = flag.String("url", "", "the log's URL prefix (instead of -dir)")
+		origin  = flag.String("origin", "", "expected checkpoint origin (default: the key's name)")
+		olds    oldFlags
+		headers headerFlags
 	)
 	flag.Var(&olds, "old", "an older checkpoint file that must be consistent with the current one (repeatable)")
+	flag.Var(&headers, "header", "with -url: a 'Name: value' header sent on every request (repeatable)")
 	flag.Parse()
-	if *vkey == "" || (*dir == "") == (*url == "") || flag.NArg() != 0 {
+	if *vkey == "" || (*dir == "") == (*url == "") || flag.NArg() != 0 || (*dir != "" && headers.h != nil) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -333,7 +372,7 @@ func run() error {
 
 	var src source = dirSource{*dir}
 	if *url != "" {
-		src = httpSource{*url, &http.Client{Timeout: 60 * time.Second}}
+		src = httpSource{*url, &http.Client{Timeout: 60 * time.Second}, headers.h}
 	}
 
 	msg, err := src.read("checkpoint")
@@ -424,7 +463,7 @@ func run() error {
 
 func main() {
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: tlogclient -vkey VKEY (-dir STOREDIR | -url BASEURL) [-old CHECKPOINT]... [-origin ORIGIN]\n")
+		fmt.Fprintf(os.Stderr, "usage: tlogclient -vkey VKEY (-dir STOREDIR | -url BASEURL [-header 'Name: value']...) [-old CHECKPOINT]... [-origin ORIGIN]\n")
 		flag.PrintDefaults()
 	}
 	if err := run(); err != nil {
