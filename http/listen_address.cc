@@ -34,10 +34,16 @@ ledger::Status ParseListenAddress(std::string_view spec, ListenAddress* out) {
     if (!host.empty() && host.front() == '[') {
       if (host.size() < 3 || host.back() != ']') return bad("an IPv6 address goes in [brackets]");
       host = host.substr(1, host.size() - 2);
+      if (host.find(':') == std::string_view::npos) {
+        return bad("only an IPv6 address goes in [brackets]");
+      }
     } else if (host.find(':') != std::string_view::npos) {
       return bad("an IPv6 address goes in [brackets], as in [::1]:8080");
     }
     if (host.empty()) return bad("the host is empty (leave out the ':' for loopback)");
+    if (host.find_first_of("[]") != std::string_view::npos) {
+      return bad("'[' and ']' only go around an IPv6 address, as in [::1]:8080");
+    }
     out->host = std::string(host);
   }
   uint64_t port = 0;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 namespace ledgerfs {
 
@@ -106,7 +107,11 @@ ledger::Status ParseOwner(const std::string& spec, uid_t* uid, gid_t* gid) {
   const std::string group = colon == std::string::npos ? "" : spec.substr(colon + 1);
   long long n = 0;
   bool have_gid = false;
+  // Ids are 32 bits and chown(2) reads (uid_t)-1 as "unchanged": refuse, never wrap.
+  constexpr long long kMaxId = static_cast<long long>(std::numeric_limits<uid_t>::max()) - 1;
   if (ParseInt(user, &n)) {
+    if (n > kMaxId)
+      return ledger::Status::InvalidArgument("--owner " + spec + ": uid out of range");
     *uid = static_cast<uid_t>(n);
     if (const passwd* pw = ::getpwuid(*uid)) {
       *gid = pw->pw_gid;
@@ -123,6 +128,8 @@ ledger::Status ParseOwner(const std::string& spec, uid_t* uid, gid_t* gid) {
   }
   if (!group.empty()) {
     if (ParseInt(group, &n)) {
+      if (n > kMaxId)
+        return ledger::Status::InvalidArgument("--owner " + spec + ": gid out of range");
       *gid = static_cast<gid_t>(n);
     } else {
       const struct group* gr = ::getgrnam(group.c_str());
