@@ -5,14 +5,15 @@
 #   bench/run.sh                      # everything, ~15-20 minutes on a 2-core VM
 #   SECTIONS="growth" GROWTH_ENTRIES=10000000 bench/run.sh   # the 10 M growth run, by hand
 #   SECTIONS=fuse bench/run.sh        # the FUSE mount rows (PRODUCT §7 rows 1-4) only
+#   SECTIONS=http bench/run.sh        # the HTTP rows (`ledgerfs serve` vs nginx, vs the fsync loop)
 #
 # Environment (defaults in brackets):
 #   BENCH_DIR        scratch directory on the disk under test [/var/tmp/service-fs-bench.<pid>];
 #                    removed at the end unless KEEP=1. Not tmpfs: the rows compare fsyncs.
 #   BUILD_DIR        build directory [<source>/build/bench]; BENCH_CMAKE_ARGS adds cmake arguments
 #   SECTIONS         which of "append verify growth fuse-cp fuse-cp8 fuse-big fuse-read
-#                    fuse-trace" to run; "fuse" stands for the first four fuse-* [append verify
-#                    growth fuse]
+#                    fuse-trace http-get http-post" to run; "fuse" stands for the first four
+#                    fuse-*, "http" for both http-* [append verify growth fuse http]
 #   REPEAT           runs of each append and FUSE measurement, baseline and ours alternating;
 #                    medians are compared [3]
 #   SEQ_RECORDS      records for the 1-caller rows [2000]
@@ -34,13 +35,26 @@
 #   TRACE_FILES      files copied under `-o debug` and strace (fuse-trace) [1000]
 #   FUSE_CACHE       where Debian's fuse3 source and the passthrough_hp binary are kept between
 #                    runs (never in the repository) [/var/tmp/servicefs-bench]
+#  HTTP rows (`ledgerfs serve`; wrk and nginx, which are apt-get installed if missing and root):
+#   HTTP_TILE_ENTRIES  entries in the store whose full tiles http-get reads [65792: 257 full
+#                    bundles and level-0 tiles, and the full level-1 tile tile/1/000]
+#   HTTP_SECONDS     seconds per wrk run [10]
+#   HTTP_WRK_THREADS wrk threads (-t) [2]
+#   HTTP_GET_CONNS   connection counts (-c) of the http-get runs, each a row ["16 64"]
+#   HTTP_SERVE_THREADS  `ledgerfs serve --threads` [16, its default]
+#   HTTP_NGINX_WORKERS  nginx worker_processes [auto: one per core]. On a loaded machine the
+#                    scheduler shares CPU per thread, so 16 server threads get more of it than 2
+#                    workers; HTTP_NGINX_WORKERS=16 matches them.
+#   HTTP_POST_CLIENTS   connections (-c) posting records in http-post, and the native loop's
+#                    writers [8]
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build/bench}
-sections=${SECTIONS:-append verify growth fuse}
+sections=${SECTIONS:-append verify growth fuse http}
 sections=" $sections "
 sections=${sections// fuse / fuse-cp fuse-cp8 fuse-big fuse-read }
+sections=${sections// http / http-get http-post }
 repeat=${REPEAT:-3}
 seq_records=${SEQ_RECORDS:-2000}
 par_records=${PAR_RECORDS:-8000}
@@ -57,17 +71,25 @@ read_records=${READ_RECORDS:-2000}
 read_passes=${READ_PASSES:-7}
 trace_files=${TRACE_FILES:-1000}
 fuse_cache=${FUSE_CACHE:-/var/tmp/servicefs-bench}
+http_tile_entries=${HTTP_TILE_ENTRIES:-65792}
+http_seconds=${HTTP_SECONDS:-10}
+http_wrk_threads=${HTTP_WRK_THREADS:-2}
+http_get_conns=${HTTP_GET_CONNS:-16 64}
+http_serve_threads=${HTTP_SERVE_THREADS:-16}
+http_nginx_workers=${HTTP_NGINX_WORKERS:-auto}
+http_post_clients=${HTTP_POST_CLIENTS:-8}
 
 log() { echo "[bench $(date +%T)] $*" >&2; }
 has_section() { [[ " $sections " == *" $1 "* ]]; }
 has_fuse() { [[ " $sections " == *" fuse-"* ]]; }
+has_http() { [[ " $sections " == *" http-"* ]]; }
 
 log "building into $build"
 # shellcheck disable=SC2086  # BENCH_CMAKE_ARGS is a list of arguments
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${BENCH_CMAKE_ARGS:-} \
   >/dev/null
 targets=(append_bench verify_bench open_bench)
-if has_fuse; then targets+=(ledgerfs); fi
+if has_fuse || has_http; then targets+=(ledgerfs); fi
 ninja -C "$build" "${targets[@]}" >&2
 
 dir=${BENCH_DIR:-/var/tmp/service-fs-bench.$$}
@@ -76,9 +98,15 @@ dir=$(cd "$dir" && pwd)
 # Every FUSE mount this script starts is remembered with its daemon's pid; at exit, even after a
 # failure or ^C, those mounts are unmounted and those daemons (and only those) killed, before the
 # scratch directory is removed.
-mount_points=() mount_pids=()
+# Servers (`ledgerfs serve`, nginx) are remembered the same way, by pid, and stopped at exit.
+mount_points=() mount_pids=() server_pids=()
 cleanup() {
   local i
+  for i in "${!server_pids[@]}"; do
+    kill "${server_pids[$i]}" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "${server_pids[$i]}" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "${server_pids[$i]}" 2>/dev/null || true
+  done
   for i in "${!mount_points[@]}"; do
     fusermount3 -u -z "${mount_points[$i]}" 2>/dev/null || true
     kill "${mount_pids[$i]}" 2>/dev/null || true
@@ -660,6 +688,239 @@ if has_section fuse-trace; then
         else w = p
         print $1 " of " w }' | sort | uniq -c | sort -rn)
   fi
+fi
+
+# --- http-get, http-post: `ledgerfs serve` (PRODUCT §7's HTTP row; docs/http.md) -----------------
+# The load generator is wrk (Debian's), with the Lua scripts in bench/wrk/, which also count the
+# answers that are not 2xx. On a 2-core machine wrk shares the cores with the server under test;
+# it runs with the same -t/-c/-d against ours and against the baseline.
+http_tenant=bench
+# ensure_pkg CMD PACKAGE: installs PACKAGE with apt-get (as root) unless CMD is found.
+ensure_pkg() {
+  command -v "$1" >/dev/null || [[ -x /usr/sbin/$1 ]] && return 0
+  [[ $(id -u) == 0 ]] || { log "http: $1 is missing; install $2 (apt-get install $2)"; exit 1; }
+  log "http: apt-get install $2"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$2" >&2 ||
+    { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$2" >&2; }
+}
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# start_serve STORE LOG [options...]: `ledgerfs serve STORE` on a free loopback port, as a child
+# remembered for cleanup; waits for its "serving http://" line; sets $serve_pid and $serve_url.
+start_serve() {
+  local store=$1 logf=$2 port
+  shift 2
+  "$build/ledgerfs" serve "$store" --listen 127.0.0.1:0 --tenant "$http_tenant" \
+    --threads "$http_serve_threads" "$@" 2>"$logf" &
+  serve_pid=$!
+  server_pids+=("$serve_pid")
+  for _ in $(seq 600); do
+    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$logf" 2>/dev/null | head -1 || true)
+    [[ -n $port ]] && break
+    kill -0 "$serve_pid" 2>/dev/null || { cat "$logf" >&2; log "http: ledgerfs serve exited"; exit 1; }
+    sleep 0.1
+  done
+  [[ -n $port ]] || { cat "$logf" >&2; log "http: ledgerfs serve did not listen within 60 s"; exit 1; }
+  serve_url=http://127.0.0.1:$port
+}
+# stop_server PID [SIGNAL]: stops a server started here and waits for it; it must exit 0.
+stop_server() {
+  local pid=$1 rc=0 i
+  kill "-${2:-TERM}" "$pid"
+  wait "$pid" || rc=$?
+  for i in "${!server_pids[@]}"; do
+    if [[ ${server_pids[$i]} == "$pid" ]]; then unset "server_pids[$i]"; fi
+  done
+  [[ $rc == 0 ]] || { log "http: server $pid exited $rc"; exit 1; }
+}
+# wrk_run NAME CONNS SCRIPT URL ARGS...: one wrk run, kept in $dir/NAME.out; sets $wrk_rate (2xx
+# answers per second), $wrk_ok (their number) and $wrk_bad (non-2xx answers + socket errors and
+# timeouts), and remembers any of the latter in $http_problems for the notes.
+http_problems=()
+wrk_run() {
+  local name=$1 conns=$2 script=$3 url=$4 req non2xx errs secs
+  shift 4
+  run "$name" wrk -t "$http_wrk_threads" -c "$conns" -d "${http_seconds}s" -s "$script" "$url" -- "$@"
+  req=$(sed -n 's/^WRK .*\brequests=\([0-9]*\).*/\1/p' "$dir/$name.out")
+  non2xx=$(sed -n 's/^WRK .*\bnon2xx=\([0-9]*\).*/\1/p' "$dir/$name.out")
+  errs=$(sed -n 's/^WRK .*\berrors=\([0-9]*\).*/\1/p' "$dir/$name.out")
+  secs=$(sed -n 's/^WRK .*\bduration_s=\([0-9.]*\).*/\1/p' "$dir/$name.out")
+  [[ -n $req ]] || { log "http: $name: no WRK line from $script"; exit 1; }
+  wrk_ok=$((req - non2xx))
+  wrk_rate=$(calc "$wrk_ok / $secs")
+  wrk_bad=$((non2xx + errs))
+  if ((wrk_bad > 0)); then
+    http_problems+=("$name: $non2xx non-2xx answers (first: $(sed -n 's/^WRK .*\bfirst_non2xx=\([^ ]*\).*/\1/p' "$dir/$name.out")) and $errs socket errors/timeouts in $req requests")
+  fi
+}
+
+if has_http; then
+  ensure_pkg wrk wrk
+  if [[ $(stat -f -c %T "$dir") == tmpfs ]]; then
+    log "http: $dir is on tmpfs; set BENCH_DIR to a folder on the disk under test"
+    exit 1
+  fi
+fi
+
+# --- http-get: GET of every full tile, ours vs nginx serving the same store folder ---------------
+# One store of HTTP_TILE_ENTRIES entries (grown like the growth section's, through the core API)
+# is served by `ledgerfs serve` and, as static files, by nginx (sendfile, keep-alive, one worker
+# per core unless HTTP_NGINX_WORKERS says otherwise, access_log off). wrk cycles over the same
+# list of full tiles (tile/entries/NNN, tile/0/NNN, tile/1/NNN) against both, alternating; each
+# side is warmed by a short run first. Medians of REPEAT runs are compared, per connection count.
+if has_section http-get; then
+  ensure_pkg nginx nginx-light
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  hg=$dir/hget
+  log "http-get: making a store of $http_tile_entries entries ($grow_callers callers)"
+  run hget-grow "$build/append_bench" --dir "$hg" --entries-only --callers "$grow_callers" \
+    --records "$http_tile_entries"
+  chmod 600 "$hg/signer.key"
+  (cd "$hg/store" && find tile -type f ! -path '*.p/*' | sort | sed 's|^|/|') >"$dir/hget.paths"
+  ntiles=$(wc -l <"$dir/hget.paths")
+  tile_bytes=$(cd "$hg/store" && sed 's|^/||' "$dir/hget.paths" | xargs -d '\n' cat | wc -c)
+  log "http-get: $ntiles full tiles and bundles, $tile_bytes bytes"
+  ((ntiles > 0)) || { log "http-get: no full tiles in $hg/store"; exit 1; }
+
+  ng=$dir/nginx
+  mkdir -p "$ng/tmp"
+  ng_port=$(free_port)
+  temps="client_body_temp_path $ng/tmp/body;"
+  for m in proxy fastcgi uwsgi scgi; do
+    "$nginx_bin" -V 2>&1 | grep -q -- "--without-http_${m}_module" ||
+      temps+=" ${m}_temp_path $ng/tmp/$m;"
+  done
+  cat >"$ng/nginx.conf" <<NGINX
+# bench/run.sh http-get: the static-file baseline, serving the ledger store folder read-only.
+daemon off;
+worker_processes $http_nginx_workers;
+pid $ng/nginx.pid;
+error_log $ng/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 5s;
+  keepalive_requests 1000;
+  default_type application/octet-stream;
+  $temps
+  server {
+    listen 127.0.0.1:$ng_port;
+    root $hg/store;
+    location / { }
+  }
+}
+NGINX
+  nginx_workers=$([[ $http_nginx_workers == auto ]] && nproc || echo "$http_nginx_workers")
+  log "http-get: nginx ($("$nginx_bin" -v 2>&1 | sed 's/.*version: //'), $nginx_workers workers) on 127.0.0.1:$ng_port"
+  "$nginx_bin" -p "$ng" -c "$ng/nginx.conf" -e "$ng/error.log" &
+  ng_pid=$!
+  server_pids+=("$ng_pid")
+  log "http-get: ledgerfs serve $hg/store --threads $http_serve_threads"
+  start_serve "$hg/store" "$dir/hget.serve.log" --key "$hg/signer.key"
+  for _ in $(seq 100); do curl -so /dev/null "http://127.0.0.1:$ng_port/" && break; sleep 0.1; done
+  # Both must serve the same bytes.
+  first=$(head -1 "$dir/hget.paths")
+  a=$(curl -sf -H "X-Module-ID: $http_tenant" "$serve_url$first" | sha256sum)
+  b=$(curl -sf "http://127.0.0.1:$ng_port$first" | sha256sum)
+  [[ $a == "$b" ]] || { log "http-get: $first differs between ledgerfs serve and nginx"; exit 1; }
+
+  for conns in $http_get_conns; do
+    for side in nginx ours; do
+      url=$([[ $side == nginx ]] && echo "http://127.0.0.1:$ng_port" || echo "$serve_url")
+      log "http-get: warming $side, -c$conns, 2 s"
+      wrk -t "$http_wrk_threads" -c "$conns" -d 2s -s "$src/bench/wrk/get_tiles.lua" "$url" -- \
+        "$dir/hget.paths" "$http_tenant" >/dev/null
+    done
+    base=() ours=() cpus=()
+    for r in $(seq "$repeat"); do
+      log "http-get: -t$http_wrk_threads -c$conns -d${http_seconds}s, run $r/$repeat: nginx"
+      wrk_run "hget-nginx-c$conns-$r" "$conns" "$src/bench/wrk/get_tiles.lua" \
+        "http://127.0.0.1:$ng_port" "$dir/hget.paths" "$http_tenant"
+      base+=("$wrk_rate")
+      log "http-get: run $r/$repeat: ledgerfs serve"
+      c0=$(cpu_s "$serve_pid")
+      wrk_run "hget-ours-c$conns-$r" "$conns" "$src/bench/wrk/get_tiles.lua" "$serve_url" \
+        "$dir/hget.paths" "$http_tenant"
+      c1=$(cpu_s "$serve_pid")
+      ours+=("$wrk_rate")
+      cpus+=("$(calc "1e6 * ($c1 - $c0) / $wrk_ok" 0)")
+    done
+    b=$(echo "${base[*]}" | median)
+    o=$(echo "${ours[*]}" | median)
+    row "HTTP: \`GET\` of $ntiles full tiles and bundles (cycled; $(calc "$tile_bytes / $ntiles / 1024") KiB average), wrk -t$http_wrk_threads -c$conns, ${http_seconds} s per run" \
+      "nginx $("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///'), sendfile, $nginx_workers workers: $(calc "$b" 0) requests/s (runs: ${base[*]})" \
+      "$(calc "$o" 0) requests/s, --threads $http_serve_threads (runs: ${ours[*]})" \
+      "$(pct "$o" "$b") %" "≥ 50 %" "$(verdict "100 * $o / $b" 50)"
+    notes+=("http-get -c$conns: \`ledgerfs serve\` CPU per request (µs, per run): ${cpus[*]}")
+  done
+  stop_server "$serve_pid"
+  stop_server "$ng_pid" QUIT
+  [[ ! -s $ng/error.log ]] || { log "http-get: nginx error log:"; sed 's/^/    /' "$ng/error.log" >&2; }
+fi
+
+# --- http-post: POST of new 4 KiB records, each durable at its 201, vs the native fsync loop -------
+# HTTP_POST_CLIENTS keep-alive connections (wrk -c) each POST a new record to a new path,
+# /records/rN/<thread>-<counter>, with content no other record has; the baseline is append_bench's
+# native loop with as many writers (open / write / fsync / close per file), on the same disk,
+# alternating with ours. One store serves every run, after one untimed warm-up run; before each run
+# it is left to publish and the disk is synced.
+if has_section http-post; then
+  hp=$dir/hpost
+  "$build/ledgerfs" init "$hp/store" --origin "bench.example/hpost" --key "$hp/signer.key" \
+    >/dev/null 2>"$dir/hpost.init.log" || { cat "$dir/hpost.init.log" >&2; exit 1; }
+  log "http-post: ledgerfs serve $hp/store --threads $http_serve_threads"
+  start_serve "$hp/store" "$dir/hpost.serve.log" --key "$hp/signer.key"
+  # The first records of a fresh store are slow on this VM's journal-less ext4: inode allocation
+  # in its new folders' block group skips every inode freed in the last 10-15 s (ext4's
+  # recently_deleted(), ~50 % of the daemon's CPU in perf), so one untimed run warms it. For the
+  # same reason the native runs' files are deleted only at the end of the section.
+  log "http-post: warming the store: wrk -c$http_post_clients -d${http_seconds}s, POST /records/r0/… (untimed)"
+  wrk_run hpost-warm "$http_post_clients" "$src/bench/wrk/post_records.lua" "$serve_url" \
+    "$http_tenant" r0 "$record_size"
+  total=$wrk_ok
+  native=() ours=() cpus=() nflush=() oflush=()
+  for r in $(seq "$repeat"); do
+    log "http-post: $par_records x $record_size B, $http_post_clients writers, run $r/$repeat: native"
+    settle "$hp/store"
+    read -r w0 f0 < <(disk_io)
+    run "hpost-native-$r" "$build/append_bench" --dir "$dir/hn-$r" --mode native \
+      --callers "$http_post_clients" --records "$par_records" --size "$record_size"
+    read -r w1 f1 < <(disk_io)
+    native+=("$(field "$dir/hpost-native-$r.out" rate)")
+    nflush+=("$(calc "($f1 - $f0) / $par_records" 2)")
+    log "http-post: run $r/$repeat: wrk -t$http_wrk_threads -c$http_post_clients -d${http_seconds}s, POST /records/r$r/…"
+    settle "$hp/store"
+    read -r w0 f0 < <(disk_io)
+    c0=$(cpu_s "$serve_pid")
+    wrk_run "hpost-ours-$r" "$http_post_clients" "$src/bench/wrk/post_records.lua" "$serve_url" \
+      "$http_tenant" "r$r" "$record_size"
+    c1=$(cpu_s "$serve_pid")
+    read -r w1 f1 < <(disk_io)
+    ours+=("$wrk_rate")
+    total=$((total + wrk_ok))
+    cpus+=("$(calc "1e6 * ($c1 - $c0) / $wrk_ok" 0)")
+    oflush+=("$(calc "($f1 - $f0) / $wrk_ok" 2)")
+  done
+  stop_server "$serve_pid"
+  rm -rf "$dir"/hn-*
+  # Every 201 must be in the final checkpoint (besides the folders rN, the records wrk cut off).
+  published=$(published_size "$hp/store")
+  ((published >= total)) || { log "http-post: the checkpoint covers $published entries, < $total answered 201"; exit 1; }
+  n=$(echo "${native[*]}" | median)
+  o=$(echo "${ours[*]}" | median)
+  row "HTTP: \`POST /records/…\` of new $record_size B records, $http_post_clients keep-alive clients (wrk -c$http_post_clients, ${http_seconds} s per run), each durable at its 201" \
+    "native loop, $http_post_clients writers: $(calc "$n" 0) files/s (runs: ${native[*]})" \
+    "$(calc "$o" 0) records/s (runs: ${ours[*]})" \
+    "$(pct "$o" "$n") %" "none in PRODUCT §7 (the 8-writer \`cp\` row's is ≥ 60 %)" \
+    "$(verdict "100 * $o / $n" 60) (vs 60 %)"
+  notes+=("http-post: \`ledgerfs serve\` CPU per record (µs, per run): ${cpus[*]}; disk cache flushes per record, ours: ${oflush[*]}, native: ${nflush[*]} (whole disk, other processes included); final checkpoint: $published entries for $total records counted")
+fi
+if ((${#http_problems[@]})); then
+  notes+=("**HTTP answers that were not 2xx, or socket errors:** $(printf '%s; ' "${http_problems[@]}" | sed 's/; $//')")
 fi
 
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -13,7 +13,7 @@
 namespace http {
 
 struct HttpServerOptions {
-  size_t threads = 16;  // concurrent connections served (keep-alive holds a thread)
+  size_t threads = 64;  // concurrent connections served (keep-alive holds a thread)
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
   std::chrono::seconds keep_alive_timeout{5};

@@ -271,7 +271,7 @@ class TenantApi::Impl {
     if (!st.ok()) return Fail(req, res, 500, st.ToString());
     const std::string etag = "\"" + ledger::HashToHex(ledger::Sha256(note)) + "\"";
     res.set_header("Cache-Control", "public, max-age=1");
-    Send(req, res, etag, std::move(note), kText);
+    Send(req, res, etag, note, kText);
   }
 
   void GetTile(const httplib::Request& req, httplib::Response& res, const Route& route) {
@@ -288,14 +288,14 @@ class TenantApi::Impl {
 
   // 304 if the client has this version, else the body (httplib applies a Range).
   void Send(const httplib::Request& req, httplib::Response& res, const std::string& etag,
-            std::string body, const char* type) {
+            const std::string& body, const char* type) {
     res.set_header("ETag", etag);
     if (NoneMatch(req, etag)) {
       res.status = 304;
       return;
     }
     ClampRanges(req, body.size());
-    res.set_content(std::move(body), type);
+    res.set_content(body, type);  // httplib 0.11 copies once whatever is passed
   }
 
   // --- Records ---

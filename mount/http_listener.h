@@ -18,7 +18,7 @@ namespace ledgerfs {
 struct HttpListenOptions {
   std::string listen;  // empty: no listener (the mount without --listen)
   std::string max_body = "64G";
-  size_t threads = 16;
+  size_t threads = 64;  // at least the clients expected at once: a keep-alive client holds one
 };
 
 // --listen (required for `serve`), --max-body and --threads on a subcommand.
