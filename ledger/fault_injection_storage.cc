@@ -38,21 +38,21 @@ class FaultInjectionStorage::Writer final : public StorageWriter {
 
   Status Append(std::string_view data) override {
     std::shared_lock<std::shared_mutex> guard;
-    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard));
+    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard, "Append", base_->name()));
     LEDGER_RETURN_IF_ERROR(fs_->TakeFault(&fs_->write_fault_, "write " + Path()));
     return base_->Append(data);
   }
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
     std::shared_lock<std::shared_mutex> guard;
-    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard));
+    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard, "WriteAt", base_->name()));
     LEDGER_RETURN_IF_ERROR(fs_->TakeFault(&fs_->write_fault_, "write " + Path()));
     return base_->WriteAt(offset, data);
   }
 
   Status Truncate(uint64_t size) override {
     std::shared_lock<std::shared_mutex> guard;
-    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard));
+    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard, "Truncate", base_->name()));
     LEDGER_RETURN_IF_ERROR(base_->Truncate(size));
     std::lock_guard<std::mutex> lock(fs_->mu_);
     state_->durable = std::min(state_->durable, size);
@@ -61,7 +61,7 @@ class FaultInjectionStorage::Writer final : public StorageWriter {
 
   Status Sync() override {
     std::shared_lock<std::shared_mutex> guard;
-    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard));
+    LEDGER_RETURN_IF_ERROR(fs_->Enter(true, epoch_, &guard, "Sync", base_->name()));
     LEDGER_RETURN_IF_ERROR(fs_->TakeFault(&fs_->sync_fault_, "fsync " + Path()));
     // Only what was written before the sync started is known to be covered by it.
     const uint64_t covered = base_->size();
@@ -167,9 +167,11 @@ void FaultInjectionStorage::ClearWriteFailure() {
 }
 
 Status FaultInjectionStorage::Enter(bool mutating, uint64_t epoch,
-                                    std::shared_lock<std::shared_mutex>* guard) {
+                                    std::shared_lock<std::shared_mutex>* guard, std::string_view op,
+                                    const std::string& name) {
   if (mutating) {
     const uint64_t n = op_count_.fetch_add(1) + 1;
+    if (observer_) observer_(n, op, name);
     if (n == crash_at_.load()) {
       Crash(crash_partial_ ? std::optional<uint64_t>(crash_seed_.load()) : std::nullopt);
       return CrashedStatus();
@@ -287,10 +289,10 @@ std::string FaultInjectionStorage::Describe() const {
   return base_->Describe();
 }
 
-Status FaultInjectionStorage::WriteWhole(const std::string& name,
+Status FaultInjectionStorage::WriteWhole(std::string_view op, const std::string& name,
                                          const std::function<Status()>& write) {
   std::shared_lock<std::shared_mutex> guard;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard, op, name));
   LEDGER_RETURN_IF_ERROR(TakeFault(&write_fault_, "write " + Describe() + "/" + name));
   uint64_t before;
   {
@@ -306,11 +308,11 @@ Status FaultInjectionStorage::WriteWhole(const std::string& name,
 }
 
 Status FaultInjectionStorage::PutIfAbsent(const std::string& name, std::string_view data) {
-  return WriteWhole(name, [&] { return base_->PutIfAbsent(name, data); });
+  return WriteWhole("PutIfAbsent", name, [&] { return base_->PutIfAbsent(name, data); });
 }
 
 Status FaultInjectionStorage::Replace(const std::string& name, std::string_view data) {
-  return WriteWhole(name, [&] { return base_->Replace(name, data); });
+  return WriteWhole("Replace", name, [&] { return base_->Replace(name, data); });
 }
 
 Status FaultInjectionStorage::Read(const std::string& name, std::string* out) {
@@ -346,7 +348,7 @@ Status FaultInjectionStorage::List(const std::string& dir, std::vector<std::stri
 
 Status FaultInjectionStorage::Remove(const std::string& name) {
   std::shared_lock<std::shared_mutex> guard;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard, "Remove", name));
   // Held across the read and the remove so the saved bytes are the ones removed.
   std::lock_guard<std::mutex> lock(mu_);
   std::string bytes;
@@ -367,7 +369,7 @@ Status FaultInjectionStorage::Remove(const std::string& name) {
 
 Status FaultInjectionStorage::RemoveTree(const std::string& dir) {
   std::shared_lock<std::shared_mutex> guard;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard, "RemoveTree", dir));
   LEDGER_RETURN_IF_ERROR(base_->RemoveTree(dir));
   // Modelled as durable at once: forget everything inside, including changes that could no
   // longer be undone.
@@ -383,7 +385,7 @@ Status FaultInjectionStorage::OpenAppendable(const std::string& name,
                                              std::unique_ptr<StorageWriter>* out) {
   std::shared_lock<std::shared_mutex> guard;
   const uint64_t epoch = epoch_;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch, &guard, "OpenAppendable", name));
   const bool existed = base_->Exists(name);
   uint64_t before;
   {
@@ -410,7 +412,7 @@ Status FaultInjectionStorage::CreateStaged(const std::string& dir,
                                            std::unique_ptr<StorageWriter>* out) {
   std::shared_lock<std::shared_mutex> guard;
   const uint64_t epoch = epoch_;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch, &guard, "CreateStaged", dir));
   std::unique_ptr<StorageWriter> w;
   LEDGER_RETURN_IF_ERROR(base_->CreateStaged(dir, &w));
   auto state = std::make_shared<FileState>(FileState{w->name(), 0});
@@ -424,7 +426,7 @@ Status FaultInjectionStorage::CreateStaged(const std::string& dir,
 
 Status FaultInjectionStorage::Rename(const std::string& from, const std::string& to) {
   std::shared_lock<std::shared_mutex> guard;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard, "Rename", to));
   std::lock_guard<std::mutex> lock(mu_);
   // Keep the durable bytes of an object the rename replaces, to bring it back if undone.
   std::optional<std::string> replaced;
@@ -449,7 +451,7 @@ Status FaultInjectionStorage::Rename(const std::string& from, const std::string&
 
 Status FaultInjectionStorage::SyncDir(const std::string& dir) {
   std::shared_lock<std::shared_mutex> guard;
-  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard));
+  LEDGER_RETURN_IF_ERROR(Enter(true, epoch_, &guard, "SyncDir", dir));
   const std::string path = dir.empty() ? Describe() : Describe() + "/" + dir;
   LEDGER_RETURN_IF_ERROR(TakeFault(&sync_fault_, "fsync " + path));
   uint64_t before;

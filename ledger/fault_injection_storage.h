@@ -33,6 +33,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/storage.h"
@@ -60,6 +61,14 @@ class FaultInjectionStorage final : public Storage {
   void CrashAtOperation(uint64_t n, uint64_t seed);  // crash as SimulateCrash(seed)
   // Mutating calls started since construction or ResetAfterCrash (the crashing one included).
   uint64_t operation_count() const { return op_count_.load(); }
+  // Called as each mutating call starts (before a crash chosen for it), with its number, the
+  // call ("Rename", "Sync", ...) and the object it names (a Rename: its destination; a writer's
+  // call: the name the writer was opened with), on the calling thread. Crash tests use
+  // it to say which operation a crash point is, and to check that a workload meant to be
+  // deterministic makes the same calls in every run. Set it while no call is in flight.
+  using OperationObserver =
+      std::function<void(uint64_t n, std::string_view op, const std::string& name)>;
+  void SetOperationObserver(OperationObserver observer) { observer_ = std::move(observer); }
   bool crashed() const { return crashed_.load(); }
   // Ok unless undoing something at the crash failed (then the first error).
   Status rollback_status() const;
@@ -117,14 +126,17 @@ class FaultInjectionStorage final : public Storage {
     bool only_next = false;
   };
 
-  // Counts a mutating call, crashes on the chosen one, holds off a crash while the call runs
-  // (via `guard`) and refuses calls after a crash or from an earlier epoch.
-  Status Enter(bool mutating, uint64_t epoch, std::shared_lock<std::shared_mutex>* guard);
+  // Counts a mutating call (`op` on `name`, for the observer), crashes on the chosen one, holds
+  // off a crash while the call runs (via `guard`) and refuses calls after a crash or from an
+  // earlier epoch.
+  Status Enter(bool mutating, uint64_t epoch, std::shared_lock<std::shared_mutex>* guard,
+               std::string_view op = {}, const std::string& name = {});
   void Crash(std::optional<uint64_t> seed);
   Status TakeFault(Fault* fault, const std::string& what);
   // PutIfAbsent and Replace: both write a whole object durably (`write` calls the base), which
   // also syncs its folder.
-  Status WriteWhole(const std::string& name, const std::function<Status()>& write);
+  Status WriteWhole(std::string_view op, const std::string& name,
+                    const std::function<Status()>& write);
   // REQUIRES: mu_ held.
   void RollBack(std::optional<uint64_t> seed);
   void UndoOp(const PendingOp& op);
@@ -144,6 +156,7 @@ class FaultInjectionStorage final : public Storage {
   std::atomic<uint64_t> crash_at_{0};
   std::atomic<bool> crash_partial_{false};
   std::atomic<uint64_t> crash_seed_{0};
+  OperationObserver observer_;  // set while no call is in flight, so read without a lock
 
   mutable std::mutex mu_;  // guards everything below
   std::map<std::string, std::shared_ptr<FileState>> files_;

@@ -31,7 +31,10 @@ std::string IdentityText(const NoteSigner& signer) {
          "\n";
 }
 
-// Parses the identity file: "service-fs store v1\norigin <o>\nvkey <k>\n".
+// Parses the identity file: "service-fs store v1\norigin <o>\nvkey <k>\n". The key must be a
+// verifier key named after the origin: `ledgerfs verify` trusts this key by default, so damage
+// here is reported as damage to this file, not later as a checkpoint that fails to verify (and
+// a changed origin cannot go unnoticed).
 Status ParseIdentity(const std::string& text, std::string* origin, std::string* vkey) {
   const std::string head = "service-fs store v1\norigin ";
   const size_t o_end = text.find('\n', head.size());
@@ -40,8 +43,19 @@ Status ParseIdentity(const std::string& text, std::string* origin, std::string* 
     return Status::Corruption(std::string(store_layout::kIdentity) +
                               ": not a service-fs store v1 identity");
   }
-  *origin = text.substr(head.size(), o_end - head.size());
-  *vkey = text.substr(o_end + 6, text.size() - o_end - 7);
+  std::string o = text.substr(head.size(), o_end - head.size());
+  std::string k = text.substr(o_end + 6, text.size() - o_end - 7);
+  NoteVerifier verifier;
+  Status st = NoteVerifier::Parse(k, &verifier);
+  if (!st.ok()) {
+    return Status::Corruption(std::string(store_layout::kIdentity) + ": " + st.message());
+  }
+  if (verifier.name() != o) {
+    return Status::Corruption(std::string(store_layout::kIdentity) + ": the key is named \"" +
+                              verifier.name() + "\", not after the origin \"" + o + "\"");
+  }
+  *origin = std::move(o);
+  *vkey = std::move(k);
   return Status::Ok();
 }
 
