@@ -339,7 +339,7 @@ wait_name_free short.bin "$work/small.bin"
 # --- many records: full tiles, bundles and partials ----------------------------------------------
 section "many records: full tiles, bundles and partials"
 # Save the checkpoint at this size for the consistency proof.
-wait_published "$store" "$size"
+wait_checkpoint "$store" "$size"
 cp "$store/checkpoint" "$work/checkpoint.old"
 
 bulk=$((1030 - size))
@@ -359,7 +359,7 @@ p.close()
 EOF
 size=1030
 expect_size "$size" "after the bulk POSTs"
-wait_published "$store" "$size"
+wait_checkpoint "$store" "$size"
 verify_store "$store" "$size"
 
 # --- GET /records pages --------------------------------------------------------------------------
@@ -796,7 +796,7 @@ verify_store "$store" "$size"
 # --- a second daemon: --tenant, a long checkpoint delay, SIGTERM -------------------------------------
 section "a second daemon: --tenant, a long checkpoint delay, SIGTERM"
 stop_serve
-[ "$(published_size "$store")" = "$size" ] || fail "after SIGTERM the checkpoint has size $(published_size "$store"), want $size"
+[ "$(checkpoint_size "$store")" = "$size" ] || fail "after SIGTERM the checkpoint has size $(checkpoint_size "$store"), want $size"
 verify_store "$store" "$size"
 start_serve "$store" --tenant beta --checkpoint-delay 60000 --max-body 64K
 tenant=beta
@@ -813,7 +813,7 @@ import json, sys
 p = json.load(open(sys.argv[1]))
 assert p["size"] == int(sys.argv[2]) + 1 and [e["path"] for e in p["entries"]] == ["pending.txt"], p' "$work/b" "$covered" ||
   fail "GET /records does not list the committed entry the checkpoint does not cover yet: $(cat "$work/b")"
-[ "$(published_size "$store")" = "$covered" ] || fail "test bug: the 60 s checkpoint delay published already"
+[ "$(checkpoint_size "$store")" = "$covered" ] || fail "test bug: the 60 s checkpoint delay published already"
 req GET /records/pending.txt
 want 200 "GET of a record acknowledged but not yet in the checkpoint"
 t0=$(date +%s%N)
@@ -855,7 +855,7 @@ rc=0
 wait "$serve_pid" || rc=$?
 serve_pids=()
 [ "$rc" = 0 ] || fail "serve exited $rc after SIGTERM"
-[ "$(published_size "$store")" = "$size" ] || fail "the final checkpoint has size $(published_size "$store"), want $size"
+[ "$(checkpoint_size "$store")" = "$size" ] || fail "the final checkpoint has size $(checkpoint_size "$store"), want $size"
 "$LEDGERFS" log "$store" --since $((size - 2)) --json | python3 -c '
 import json, sys
 p = json.load(sys.stdin)

@@ -182,10 +182,10 @@ EOF
 
 # --- the checkpoint, verify, SIGTERM -----------------------------------------------------------------
 section "the checkpoint, verify, SIGTERM"
-wait_published "$store" "$total"
+wait_checkpoint "$store" "$total"
 verify_store "$store" "$total"
 stop_serve
-[ "$(published_size "$store")" = "$total" ] || fail "after SIGTERM the checkpoint has size $(published_size "$store")"
+[ "$(checkpoint_size "$store")" = "$total" ] || fail "after SIGTERM the checkpoint has size $(checkpoint_size "$store")"
 verify_store "$store" "$total"
 python3 - "$LEDGERFS" "$store" "$work/pages.json" <<'EOF' || fail "ledgerfs log --json differs from the pages served"
 import json, sys

@@ -84,7 +84,7 @@ EOF
 
 # 1. 300 records: tile/0/000 full, tile/0/001.p/44, tile/entries/001.p/44, tile/1/000.p/1.
 post_records 0 300
-wait_published "$store" 300
+wait_checkpoint "$store" 300
 req GET /checkpoint
 want 200 "GET /checkpoint"
 cp "$work/b" "$work/checkpoint.300"
@@ -94,7 +94,7 @@ expect_ok "Go client over HTTP, URL with a trailing slash" 300 -vkey "$vkey" -ur
 
 # 2. 320 more: tile/0/001 is now full, so the size-300 checkpoint's partials are served from it.
 post_records 300 320
-wait_published "$store" 620
+wait_checkpoint "$store" 620
 for f in tile/0/001 tile/entries/001 tile/0/002.p/108; do
   [ -f "$store/$f" ] || fail "test bug: the store lacks $f at size 620"
 done
@@ -103,8 +103,11 @@ want 200 "GET /tile/0/001.p/44 once tile/0/001 is full"
 cmp -s "$work/b" <(head -c $((44 * 32)) "$store/tile/0/001") || fail "tile/0/001.p/44 is not the prefix of tile/0/001"
 expect_ok "Go client over HTTP, 620 records, consistent with the size-300 checkpoint" 620 \
   -vkey "$vkey" -url "$base" -header "X-Module-ID: $tenant" -old "$work/checkpoint.300"
-"$client" -vkey "$vkey" -url "$base" -header "X-Module-ID: $tenant" -old "$work/checkpoint.300" 2>&1 |
-  grep -q "^consistent: .*checkpoint.300 (size 300) -> size 620" || fail "the client did not report the consistency check"
+# (Captured first: `grep -q` on a pipe would end the client with SIGPIPE, which pipefail reports.)
+report=$("$client" -vkey "$vkey" -url "$base" -header "X-Module-ID: $tenant" -old "$work/checkpoint.300" 2>&1) ||
+  fail "the client failed on the second run: $report"
+grep -q "^consistent: .*checkpoint.300 (size 300) -> size 620" <<<"$report" ||
+  fail "the client did not report the consistency check: $report"
 
 # 3. Refusals: the header decides.
 expect_refused "Go client with another tenant's X-Module-ID" "403" -vkey "$vkey" -url "$base" -header "X-Module-ID: beta"

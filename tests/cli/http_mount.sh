@@ -228,7 +228,7 @@ wait_unmounted "$mnt"
 rc=0
 curl -sS --max-time 5 -o /dev/null -H "X-Module-ID: $tenant" "$base/checkpoint" 2>/dev/null || rc=$?
 [ "$rc" != 0 ] || fail "the listener still answers after the mount stopped"
-[ "$(published_size "$store")" = "$total" ] || fail "the final checkpoint has size $(published_size "$store"), want $total"
+[ "$(checkpoint_size "$store")" = "$total" ] || fail "the final checkpoint has size $(checkpoint_size "$store"), want $total"
 verify_store "$store" "$total"
 
 # --- the fstab form with -o listen=ADDR -------------------------------------------------------------
@@ -251,7 +251,7 @@ fusermount3 -u "$mnt" || fail "fusermount3 -u $mnt"
 for i in $(seq 1 200); do kill -0 "$fstab_pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$fstab_pid" 2>/dev/null && fail "the daemon mounted with -o listen= still runs 10 s after unmount"
 extra_mounts=()
-[ "$(published_size "$store")" = "$total" ] || fail "after the fstab mount the checkpoint has size $(published_size "$store"), want $total"
+[ "$(checkpoint_size "$store")" = "$total" ] || fail "after the fstab mount the checkpoint has size $(checkpoint_size "$store"), want $total"
 
 # --- mount --listen on a busy port: exit 1, the address in the message, no mount --------------------
 section "mount --listen on a busy port: exit 1, the address in the message, no mount"

@@ -32,3 +32,17 @@ flip_byte() {
   byte=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
   printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$file" bs=1 seek="$off" conv=notrunc 2>/dev/null
 }
+
+# checkpoint_size DIR: the tree size in DIR/checkpoint (its second line); DIR is a mount or a store.
+checkpoint_size() { sed -n 2p "$1/checkpoint"; }
+
+# wait_checkpoint DIR SIZE: up to 5 s for the checkpoint of DIR to reach SIZE.
+wait_checkpoint() {
+  local i s=""
+  for i in $(seq 1 100); do
+    s=$(checkpoint_size "$1")
+    [ "$s" = "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "checkpoint of $1 has size '$s' after 5 s, expected $2"
+}

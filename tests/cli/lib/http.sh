@@ -13,7 +13,7 @@
 #   want_header NAME VALUE WHAT             a header of the last response
 #   check_error_bodies                      every error body seen is {"error": TEXT, "status": N}
 #   committed_size / expect_size N          "size" of GET /records?since=0 (the committed size)
-#   published_size STORE / wait_published STORE N   the store's checkpoint
+#   checkpoint_size STORE / wait_checkpoint STORE N   the store's checkpoint
 #   verify_store STORE                      `ledgerfs verify` (with $vkey) passes
 # A test sets $tenant (the X-Module-ID it sends) and $base before calling req.
 serve_pids=()
@@ -249,20 +249,6 @@ size_page_is() {
   if ! [[ $2 =~ \"entries\"[[:space:]]*:[[:space:]]*\[[[:space:]]*\] && $2 =~ \"size\"[[:space:]]*:[[:space:]]*$1([^0-9]|$) ]]; then
     fail "$3: GET /records?since=$1 is '${2:0:300}', want the empty page of a log of size $1 (a refused request changed the log)"
   fi
-}
-
-# published_size STORE: the tree size in the store's checkpoint file.
-published_size() { sed -n 2p "$1/checkpoint"; }
-
-# wait_published STORE N: up to 5 s for the store's checkpoint to reach size N.
-wait_published() {
-  local i s=""
-  for i in $(seq 1 100); do
-    s=$(published_size "$1")
-    [ "$s" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "the checkpoint of $1 has size '$s' after 5 s, want $2"
 }
 
 # verify_store STORE [SIZE]: `ledgerfs verify` of the (possibly live) store with $vkey passes, and

@@ -20,20 +20,6 @@ fail() {
   exit 1
 }
 
-# checkpoint_size MNT: the tree size in MNT's checkpoint (its second line).
-checkpoint_size() { sed -n 2p "$1/checkpoint"; }
-
-# wait_checkpoint MNT SIZE: up to 5 s for the checkpoint of MNT to reach SIZE.
-wait_checkpoint() {
-  local i s=""
-  for i in $(seq 1 100); do
-    s=$(checkpoint_size "$1")
-    [ "$s" = "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "checkpoint of $1 has size '$s' after 5 s, expected $2"
-}
-
 is_mounted() { grep -qs " $(realpath -m "$1") fuse" /proc/mounts; }
 
 wait_mounted() {
