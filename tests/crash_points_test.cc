@@ -7,8 +7,8 @@
 // differently, so even the number of operations changes). So:
 //  - "every crash point" runs a deterministic workload: one appender thread, no background
 //    publisher, explicit Publish() calls, file records with content (staged -> content/ rename,
-//    a 0-byte file, content shared by two records), directory records and plain entries, 300 in
-//    all (tile 0 and bundle 0 complete, tile/1/000.p/1 appears). The first run records the call
+//    empty files, one content shared by many records), directory records and plain entries, 300
+//    in all (tile 0 and bundle 0 complete, tile/1/000.p/1 appears). The first run records the call
 //    sequence; every crash run checks, through FaultInjectionStorage's operation observer, that
 //    it makes the same calls up to k, so each k really is a distinct point of the same workload.
 //    Each k is tried twice: (a) everything not durable is lost, (b) a seeded random part of it
