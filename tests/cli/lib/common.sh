@@ -8,8 +8,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# fail MESSAGE: prints it and exits 1. Tests that start daemons log them to $work/daemon.*.log
+# (lib/mount.sh, lib/http.sh); the end of each is printed too: what the daemon saw is half the
+# diagnosis.
 fail() {
   echo "FAIL: $*" >&2
+  local log
+  for log in "$work"/daemon.*.log; do
+    if [ -s "$log" ]; then
+      echo "--- last lines of $log:" >&2
+      tail -20 "$log" >&2
+    fi
+  done
   exit 1
 }
 

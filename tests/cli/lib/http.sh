@@ -29,19 +29,6 @@ python3() { "$HTTP_PYTHON" "$@"; }
 # section NAME: prints NAME with the time since the test started (where the time goes).
 section() { echo "[$((($(date +%s%N) - http_t0) / 1000000)) ms] $*"; }
 
-# fail: common.sh's, plus the end of each daemon log (serve and mount).
-fail() {
-  echo "FAIL: $*" >&2
-  local log
-  for log in "$work"/daemon.*.log; do
-    if [ -s "$log" ]; then
-      echo "--- last lines of $log:" >&2
-      tail -20 "$log" >&2
-    fi
-  done
-  exit 1
-}
-
 # wait_listen_url LOG PID: up to 10 s for PID to log "serving http://HOST:PORT" in LOG; prints
 # http://HOST:PORT. Fails if PID exits first.
 wait_listen_url() {

@@ -7,19 +7,6 @@
 mount_pids=()
 mount_points=()
 
-# fail: common.sh's, plus the end of each daemon log: what the daemon saw is half the diagnosis.
-fail() {
-  echo "FAIL: $*" >&2
-  local log
-  for log in "$work"/daemon.*.log; do
-    if [ -s "$log" ]; then
-      echo "--- last lines of $log:" >&2
-      tail -20 "$log" >&2
-    fi
-  done
-  exit 1
-}
-
 is_mounted() { grep -qs " $(realpath -m "$1") fuse" /proc/mounts; }
 
 wait_mounted() {
