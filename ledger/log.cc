@@ -59,18 +59,20 @@ Status ParseIdentity(const std::string& text, std::string* origin, std::string* 
   return Status::Ok();
 }
 
-struct PendingEntry {
-  uint64_t index;
-  std::string entry;
-  std::vector<Attachment> attachments;
-  // When its commit returned; the publisher's deadline counts from the oldest pending entry.
-  std::chrono::steady_clock::time_point committed_at{};
-};
-
 }  // namespace
 
 class Log::Impl {
  public:
+  // An entry committed but not yet published. (A member type, not file-local, so that the
+  // class stays free of internal-linkage members in a unity build.)
+  struct PendingEntry {
+    uint64_t index;
+    std::string entry;
+    std::vector<Attachment> attachments;
+    // When its commit returned; the publisher's deadline counts from the oldest pending entry.
+    std::chrono::steady_clock::time_point committed_at{};
+  };
+
   Impl(Storage* storage, const NoteSigner& signer, const LogOptions& options)
       : storage_(storage), signer_(signer), options_(options) {}
 

@@ -192,12 +192,12 @@ bool AppendItem(Log* log, Storage* storage, int t, uint64_t i, RunLog* run) {
 
 // A store on /dev/shm (real files, cheap fsyncs), created by a healthy process, then served
 // through a FaultInjectionStorage by the process that will crash.
-struct World {
+struct CrashPointWorld {
   TempDir dir{"/dev/shm"};
   const NoteSigner& signer;
   std::unique_ptr<FaultInjectionStorage> faulty;
 
-  explicit World(const NoteSigner& s) : signer(s) {
+  explicit CrashPointWorld(const NoteSigner& s) : signer(s) {
     std::unique_ptr<Storage> base;
     REQUIRE(OpenPosixStorage(dir.path(), true, &base).ok());
     REQUIRE(Log::Create(base.get(), signer).ok());
@@ -209,7 +209,7 @@ struct World {
 constexpr uint64_t kItems = 300;
 constexpr uint64_t kPublishEvery = 25;
 
-void DeterministicWorkload(World& w, RunLog* run) {
+void DeterministicWorkload(CrashPointWorld& w, RunLog* run) {
   LogOptions opts;
   opts.background_publish = false;
   std::unique_ptr<Log> log;
@@ -371,7 +371,7 @@ TEST_CASE("every crash point of a deterministic workload recovers every acknowle
   // The counting run: the sequence of mutating calls, and what an uncrashed run acknowledges.
   std::vector<Op> trace;
   {
-    World w(signer);
+    CrashPointWorld w(signer);
     w.faulty->SetOperationObserver([&](uint64_t, std::string_view op, const std::string& name) {
       trace.push_back({std::string(op), name});
     });
@@ -406,7 +406,7 @@ TEST_CASE("every crash point of a deterministic workload recovers every acknowle
       const std::string what = "crash at op " + std::to_string(k) + " (" + trace[k - 1].op + " " +
                                trace[k - 1].name + ")" +
                                (partial ? ", keeping a random part of unsynced state" : "");
-      World w(signer);
+      CrashPointWorld w(signer);
       std::string divergence;
       w.faulty->SetOperationObserver([&](uint64_t n, std::string_view op, const std::string&) {
         if (divergence.empty() && n <= k && (n > total || trace[n - 1].op != op)) {
@@ -446,7 +446,7 @@ TEST_CASE("every crash point of a deterministic workload recovers every acknowle
 
 // Appends from 4 threads (records with content, directory records, plain entries) while the
 // background publisher runs and thread 0 also calls Publish() every 20 items.
-void ConcurrentWorkload(World& w, int threads, uint64_t per_thread, RunLog* run) {
+void ConcurrentWorkload(CrashPointWorld& w, int threads, uint64_t per_thread, RunLog* run) {
   LogOptions opts;
   opts.checkpoint_delay = std::chrono::milliseconds(8);  // publish often: crash inside it too
   opts.max_batch_entries = 16;
@@ -478,7 +478,7 @@ TEST_CASE("random crash points under concurrent appends, and crashes during reco
   // How many operations a whole run makes (it varies with the interleaving; roughly).
   uint64_t total = 0;
   {
-    World w(signer);
+    CrashPointWorld w(signer);
     RunLog run;
     ConcurrentWorkload(w, kThreads, kPerThread, &run);
     REQUIRE(run.acked.size() == kThreads * kPerThread);
@@ -501,7 +501,7 @@ TEST_CASE("random crash points under concurrent appends, and crashes during reco
     const uint64_t recovery_crash_at = 1 + rng() % 60;
     std::string what = "round " + std::to_string(round) + ": crash at op " +
                        std::to_string(crash_at) + (partial ? " keeping some" : "");
-    World w(signer);
+    CrashPointWorld w(signer);
     if (partial) {
       w.faulty->CrashAtOperation(crash_at, seed);
     } else {

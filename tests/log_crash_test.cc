@@ -36,13 +36,13 @@ struct Acked {
 };
 
 // A crash-test world: a store created on disk, opened through a FaultInjectionStorage.
-struct World {
+struct LogCrashWorld {
   TempDir dir{"/dev/shm"};
   NoteSigner signer;
   std::unique_ptr<FaultInjectionStorage> faulty;
   std::unique_ptr<Log> log;
 
-  World() {
+  LogCrashWorld() {
     REQUIRE(NoteSigner::Generate("example.com/crash-test", &signer).ok());
     std::unique_ptr<ledger::Storage> base;
     REQUIRE(ledger::OpenPosixStorage(dir.path(), true, &base).ok());
@@ -139,7 +139,7 @@ TEST_CASE("crash at random storage operations during concurrent appends", "[cras
   constexpr int kRounds = 100;
   int crashed_rounds = 0;
   for (int round = 0; round < kRounds; ++round) {
-    World w;
+    LogCrashWorld w;
     LogOptions opts;
     opts.checkpoint_delay = std::chrono::milliseconds(8);  // publish often: crash inside it too
     opts.max_batch_entries = 16;
@@ -169,7 +169,7 @@ TEST_CASE("crash at random storage operations during concurrent appends", "[cras
 
 TEST_CASE("an fsync failure stops the log; nothing acknowledged is lost", "[crash][log]") {
   spdlog::set_level(spdlog::level::off);
-  World w;
+  LogCrashWorld w;
   LogOptions opts;
   opts.background_publish = false;
   w.Open(opts);
@@ -195,7 +195,7 @@ TEST_CASE("an fsync failure stops the log; nothing acknowledged is lost", "[cras
 TEST_CASE("ENOSPC is returned to the caller and service resumes when space returns",
           "[crash][log]") {
   spdlog::set_level(spdlog::level::off);
-  World w;
+  LogCrashWorld w;
   LogOptions opts;
   opts.background_publish = false;
   w.Open(opts);

@@ -14,7 +14,7 @@
 #include "support/temp_dir.h"
 #include "support/test_data.h"
 
-namespace fs = std::filesystem;
+namespace stdfs = std::filesystem;  // not "fs": that is the FUSE layer's namespace
 using ledger::Log;
 using ledger::LogOptions;
 using ledger::NoteSigner;
@@ -32,9 +32,9 @@ using ledger::testing::ReadFile;
 // Relative path -> bytes of every regular file under root/sub.
 std::map<std::string, std::string> FilesUnder(const std::string& root, const std::string& sub) {
   std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(root + "/" + sub)) {
+  for (const auto& e : stdfs::recursive_directory_iterator(root + "/" + sub)) {
     if (e.is_regular_file())
-      out[fs::relative(e.path(), root).string()] = ReadFile(e.path().string());
+      out[stdfs::relative(e.path(), root).string()] = ReadFile(e.path().string());
   }
   return out;
 }
@@ -168,9 +168,9 @@ TEST_CASE("read_since pages over published and unpublished entries", "[log]") {
   REQUIRE(s.log->ReadSince(510, 5, &page, &next).ok());  // crosses into a full bundle's partials
   CHECK(page == std::vector<std::string>{"e510", "e511", "e512", "e513", "e514"});
   // Full tiles replaced their partials: tile/0/000 and 001 exist; no .p/ left beside them.
-  CHECK(fs::exists(dir / "tile/0/001"));
-  CHECK(!fs::exists(dir / "tile/0/001.p"));
-  CHECK(fs::exists(dir / "tile/entries/002.p/88"));
+  CHECK(stdfs::exists(dir / "tile/0/001"));
+  CHECK(!stdfs::exists(dir / "tile/0/001.p"));
+  CHECK(stdfs::exists(dir / "tile/entries/002.p/88"));
 }
 
 TEST_CASE("an entry over 65,535 bytes is refused and changes nothing", "[log]") {

@@ -19,6 +19,7 @@
 #include "ledger/record_index.h"
 #include "ledger/records.h"
 #include "support/independent.h"
+#include "support/record_store.h"
 #include "support/require_ok.h"
 #include "support/temp_dir.h"
 #include "support/test_data.h"
@@ -31,52 +32,9 @@ using ledger::Status;
 using ledger::testing::ExpectedMs;
 using ledger::testing::Sha256Hex;
 using Entry = RecordIndex::Entry;
-using Listing = std::vector<std::pair<std::string, Entry>>;
+using Listing = ledger::testing::RecordListing;
+using ledger::testing::Names;
 using NodeId = RecordIndex::NodeId;
-
-// A store in a temporary folder with a log opened without a background publisher.
-struct PathStore {
-  ledger::testing::TempDir dir{"/dev/shm"};
-  std::unique_ptr<ledger::Storage> storage;
-  ledger::NoteSigner signer;
-  std::unique_ptr<ledger::Log> log;
-  std::unique_ptr<ledger::Records> records;
-
-  PathStore() {
-    REQUIRE_OK(ledger::OpenPosixStorage(dir.path(), true, &storage));
-    REQUIRE_OK(ledger::NoteSigner::Generate("example.com/reserve-path-test", &signer));
-    REQUIRE_OK(ledger::Log::Create(storage.get(), signer));
-    ledger::LogOptions opts;
-    opts.background_publish = false;
-    REQUIRE_OK(ledger::Log::Open(storage.get(), signer, opts, &log));
-    records = std::make_unique<ledger::Records>(log.get(), storage.get());
-  }
-  ~PathStore() {
-    records.reset();
-    log.reset();
-    storage.reset();
-  }
-
-  RecordInfo File(const std::string& path, std::string_view content) {
-    std::unique_ptr<ledger::RecordWriter> w;
-    REQUIRE_OK(records->BeginFile(path, &w));
-    REQUIRE_OK(w->Write(content));
-    RecordInfo info;
-    REQUIRE_OK(w->Commit(&info));
-    return info;
-  }
-  RecordInfo Dir(const std::string& path) {
-    RecordInfo info;
-    REQUIRE_OK(records->AppendDirectory(path, &info));
-    return info;
-  }
-};
-
-std::vector<std::string> Names(const Listing& l) {
-  std::vector<std::string> names;
-  for (const auto& [name, e] : l) names.push_back(name);
-  return names;
-}
 
 std::vector<std::string> ChildNames(const RecordIndex& index, NodeId dir) {
   Listing l;
@@ -162,7 +120,7 @@ TEST_CASE("ReservePath takes a path and makes the folders it implies", "[record_
 }
 
 TEST_CASE("ReservePath implicit folders look like those Load makes", "[record_index]") {
-  PathStore s;
+  ledger::testing::RecordStore s{"example.com/reserve-path-test"};
   s.File("p/q/loaded", "x");
   RecordIndex loaded;
   REQUIRE_OK(loaded.Load(s.log.get()));
@@ -181,7 +139,7 @@ TEST_CASE("ReservePath implicit folders look like those Load makes", "[record_in
 }
 
 TEST_CASE("ReservePath refuses taken paths and files where folders are needed", "[record_index]") {
-  PathStore s;
+  ledger::testing::RecordStore s{"example.com/reserve-path-test"};
   s.File("sealed.txt", "sealed");
   s.Dir("folder");
   s.File("folder/inner", "inner");
@@ -272,7 +230,7 @@ TEST_CASE("ReservePath refuses paths that break the record path rules", "[record
 }
 
 TEST_CASE("Unreserve drops the leaf and the implicit folders it leaves empty", "[record_index]") {
-  PathStore s;
+  ledger::testing::RecordStore s{"example.com/reserve-path-test"};
   s.Dir("rec");                // a recorded folder
   s.File("imp/leaf", "leaf");  // imp: an implicit folder that Load made
   RecordIndex index;
@@ -511,7 +469,7 @@ TEST_CASE("Concurrent ReservePath and Unreserve keep folders consistent",
 }
 
 TEST_CASE("A sealed ReservePath shows its record through LookupPath", "[record_index]") {
-  PathStore s;
+  ledger::testing::RecordStore s{"example.com/reserve-path-test"};
   RecordIndex index;
   REQUIRE_OK(index.Load(s.log.get()));
   NodeId id = 0;

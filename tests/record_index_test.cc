@@ -22,6 +22,7 @@
 #include "ledger/record_index.h"
 #include "ledger/records.h"
 #include "support/independent.h"
+#include "support/record_store.h"
 #include "support/require_ok.h"
 #include "support/temp_dir.h"
 #include "support/test_data.h"
@@ -37,67 +38,13 @@ using ledger::RecordIndex;
 using ledger::RecordInfo;
 using ledger::Status;
 using Entry = RecordIndex::Entry;
-using Listing = std::vector<std::pair<std::string, Entry>>;
+using Listing = ledger::testing::RecordListing;
+using Store = ledger::testing::RecordStore;
+using ledger::testing::Names;
 
 ledger::Hash DigestOf(std::string_view data) {
   return ledger::testing::HexHash(Sha256Hex(data));
 }
-
-// A store in a temporary folder with a log opened without a background publisher.
-struct Store {
-  ledger::testing::TempDir dir{"/dev/shm"};
-  std::unique_ptr<ledger::Storage> storage;
-  ledger::NoteSigner signer;
-  std::unique_ptr<Log> log;
-  std::unique_ptr<ledger::Records> records;
-
-  Store() {
-    REQUIRE_OK(ledger::OpenPosixStorage(dir.path(), true, &storage));
-    REQUIRE_OK(ledger::NoteSigner::Generate("example.com/record-index-test", &signer));
-    REQUIRE_OK(Log::Create(storage.get(), signer));
-    ledger::LogOptions opts;
-    opts.background_publish = false;
-    REQUIRE_OK(Log::Open(storage.get(), signer, opts, &log));
-    records = std::make_unique<ledger::Records>(log.get(), storage.get());
-  }
-  ~Store() {
-    records.reset();
-    log.reset();
-    storage.reset();
-  }
-
-  RecordInfo File(const std::string& path, std::string_view content) {
-    std::unique_ptr<ledger::RecordWriter> w;
-    REQUIRE_OK(records->BeginFile(path, &w));
-    REQUIRE_OK(w->Write(content));
-    RecordInfo info;
-    REQUIRE_OK(w->Commit(&info));
-    return info;
-  }
-  RecordInfo Dir(const std::string& path) {
-    RecordInfo info;
-    REQUIRE_OK(records->AppendDirectory(path, &info));
-    return info;
-  }
-  uint64_t Raw(std::string_view entry) {
-    uint64_t index = 0;
-    REQUIRE_OK(log->Append(entry, &index));
-    return index;
-  }
-  std::vector<std::string> Entries() {
-    std::vector<std::string> out;
-    uint64_t cursor = 0;
-    for (;;) {
-      std::vector<std::string> page;
-      uint64_t next = 0;
-      REQUIRE_OK(log->ReadSince(cursor, 1000, &page, &next));
-      if (page.empty()) break;
-      out.insert(out.end(), page.begin(), page.end());
-      cursor = next;
-    }
-    return out;
-  }
-};
 
 // Walks a '/'-separated path with Lookup; the test fails if a component is missing.
 Entry Resolve(const RecordIndex& index, const std::string& path) {
@@ -137,12 +84,6 @@ void CheckRecordedDir(const Entry& e, const std::string& manifest, uint64_t inde
   CHECK(e.recorded);
   CHECK(e.index == index);
   CHECK(e.received_ms == ExpectedMs(ManifestField(manifest, "received")));
-}
-
-std::vector<std::string> Names(const Listing& l) {
-  std::vector<std::string> names;
-  for (const auto& [name, e] : l) names.push_back(name);
-  return names;
 }
 
 // A path of exactly `len` bytes made of components of at most 100 bytes.

@@ -24,7 +24,7 @@
 
 namespace {
 
-namespace fs = std::filesystem;
+namespace stdfs = std::filesystem;  // not "fs": that is the FUSE layer's namespace
 using ledger::Log;
 using ledger::RecordInfo;
 using ledger::Records;
@@ -87,7 +87,7 @@ using ledger::testing::ReadFile;
 class TestStore {
  public:
   TestStore() {
-    std::string tmpl = (fs::temp_directory_path() / "records_test.XXXXXX").string();
+    std::string tmpl = (stdfs::temp_directory_path() / "records_test.XXXXXX").string();
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     dir_ = tmpl;
     REQUIRE_OK(ledger::OpenPosixStorage(dir_.string(), true, &storage_));
@@ -100,7 +100,7 @@ class TestStore {
     log_.reset();
     storage_.reset();
     std::error_code ec;
-    fs::remove_all(dir_, ec);
+    stdfs::remove_all(dir_, ec);
   }
 
   void Reopen() {
@@ -136,9 +136,9 @@ class TestStore {
     return w->Commit(info);
   }
 
-  fs::path Disk(const std::string& name) const { return dir_ / name; }
+  stdfs::path Disk(const std::string& name) const { return dir_ / name; }
 
-  fs::path dir_;
+  stdfs::path dir_;
   std::unique_ptr<ledger::Storage> storage_;
   ledger::NoteSigner signer_;
   std::unique_ptr<Log> log_;
@@ -373,10 +373,10 @@ TEST_CASE("0-byte and 1-byte records are stored under their digest", "[records]"
   REQUIRE_OK(s.log_->Publish());
   CHECK(s.log_->published_size() == 2);
   CHECK(s.Entries() == entries);
-  const fs::path e = s.Disk(std::string("content/e3/") + kEmptySha);
-  const fs::path x = s.Disk(std::string("content/2d/") + kXSha);
-  REQUIRE(fs::exists(e));
-  CHECK(fs::file_size(e) == 0);
+  const stdfs::path e = s.Disk(std::string("content/e3/") + kEmptySha);
+  const stdfs::path x = s.Disk(std::string("content/2d/") + kXSha);
+  REQUIRE(stdfs::exists(e));
+  CHECK(stdfs::file_size(e) == 0);
   CHECK(ReadFile(x) == "x");
   CHECK(s.Staged().empty());
   for (uint64_t i = 0; i < entries.size(); ++i) {
@@ -390,7 +390,7 @@ TEST_CASE("A 64 MiB record is streamed from a descriptor byte for byte", "[recor
   constexpr int kChunks = 64;
   constexpr uint64_t kSeed = 0x9E3779B97F4A7C15ull;
 
-  std::string src = (fs::temp_directory_path() / "records_src.XXXXXX").string();
+  std::string src = (stdfs::temp_directory_path() / "records_src.XXXXXX").string();
   const int fd = ::mkstemp(src.data());
   REQUIRE(fd >= 0);
   OpenSslSha256 expect;
@@ -424,9 +424,9 @@ TEST_CASE("A 64 MiB record is streamed from a descriptor byte for byte", "[recor
   CHECK(parsed.size == info.size);
   CHECK(parsed.sha256_hex == expect_hex);
 
-  const fs::path content = s.Disk(ledger::ContentName(expect_hex));
-  REQUIRE(fs::exists(content));
-  CHECK(fs::file_size(content) == info.size);
+  const stdfs::path content = s.Disk(ledger::ContentName(expect_hex));
+  REQUIRE(stdfs::exists(content));
+  CHECK(stdfs::file_size(content) == info.size);
   std::ifstream in(content, std::ios::binary);
   ByteSource gen(kSeed);
   std::string want(kChunk, '\0'), got(kChunk, '\0');
@@ -639,8 +639,8 @@ TEST_CASE("CheckEntryContent names a damaged or missing content file", "[records
   CHECK(st.message().find("(entry 7)") != std::string::npos);
 
   SECTION("a flipped byte") {
-    const fs::path p = s.Disk(name);
-    fs::permissions(p, fs::perms::owner_write, fs::perm_options::add);
+    const stdfs::path p = s.Disk(name);
+    stdfs::permissions(p, stdfs::perms::owner_write, stdfs::perm_options::add);
     std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(3);
     f.put(static_cast<char>('o' ^ 0x01));  // "imp" + 'o' -> 'n'
@@ -654,7 +654,7 @@ TEST_CASE("CheckEntryContent names a damaged or missing content file", "[records
   }
 
   SECTION("a truncated file") {
-    fs::resize_file(s.Disk(name), 3);
+    stdfs::resize_file(s.Disk(name), 3);
     st = Records::CheckEntryContent(s.storage_.get(), 0, entry);
     INFO(st.ToString());
     CHECK(st.code() == Status::Code::kCorruption);
@@ -662,7 +662,7 @@ TEST_CASE("CheckEntryContent names a damaged or missing content file", "[records
   }
 
   SECTION("a missing file") {
-    REQUIRE(fs::remove(s.Disk(name)));
+    REQUIRE(stdfs::remove(s.Disk(name)));
     st = Records::CheckEntryContent(s.storage_.get(), 0, entry);
     INFO(st.ToString());
     CHECK(st.code() == Status::Code::kCorruption);

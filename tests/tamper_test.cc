@@ -55,8 +55,10 @@ namespace ledger {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::PatchByte;
 using testing::TempDir;
 using testing::TryReadFile;
+using testing::WriteFile;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
@@ -73,19 +75,6 @@ constexpr bool kSanitized = false;
 bool FullRun() {
   const char* v = std::getenv("LEDGER_TAMPER_FULL");
   return v != nullptr && std::string(v) == "1";
-}
-
-void WriteFile(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// Overwrites one byte in place, so a flip and its undo cost two small writes.
-bool PatchByte(const fs::path& path, size_t offset, char byte) {
-  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(byte);
-  return f.good();
 }
 
 // The verification `ledgerfs verify STORE` runs on a store (mount/cmd_verify.cc): the key from

@@ -37,23 +37,10 @@ fs::path GoldenDir() {
   return fs::path(SHARED_DIR) / "spec/testdata/tessera-log";
 }
 
+using ledger::testing::PatchByte;
 using ledger::testing::ReadFile;
 using ledger::testing::TryReadFile;
-
-void WriteFile(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
-
-// Overwrites one byte in place. Damage is done and undone in place (never by truncating and
-// rewriting a file, which ext4 flushes at close) so thousands of runs stay fast on a real disk.
-bool PatchByte(const fs::path& path, size_t offset, char byte) {
-  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-  f.seekp(static_cast<std::streamoff>(offset));
-  f.put(byte);
-  return f.good();
-}
+using ledger::testing::WriteFile;
 
 // Relative paths of the log's files under root (checkpoints and tile/), sorted. The golden copy
 // also holds Tessera's private .state/, which is no part of the published log.

@@ -30,6 +30,24 @@ inline std::string ReadFile(const std::filesystem::path& path) {
   return *bytes;
 }
 
+// Replaces the file's content; the test fails if it cannot be written.
+inline void WriteFile(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  INFO(path.string());
+  REQUIRE(out.good());
+}
+
+// Overwrites one byte in place. Damage is done and undone in place (never by truncating and
+// rewriting a file, which ext4 flushes at close) so that thousands of runs stay fast on a real
+// disk. Free of Catch macros.
+inline bool PatchByte(const std::filesystem::path& path, size_t offset, char byte) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(byte);
+  return f.good();
+}
+
 // Lowercase hex -> bytes; the test fails on bad hex.
 inline std::string Unhex(const std::string& hex) {
   std::optional<std::string> raw = HexDecode(hex);
