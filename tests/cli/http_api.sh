@@ -865,17 +865,7 @@ verify_store "$store" "$size"
 
 # --- a busy port: exit 1 naming the address, nothing served -----------------------------------------
 section "a busy port: exit 1 naming the address, nothing served"
-python3 -c '
-import socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-print(s.getsockname()[1], flush=True)
-time.sleep(60)' >"$work/busy.port" &
-busy_pid=$!
-helper_pids+=("$busy_pid")
-for i in $(seq 1 100); do [ -s "$work/busy.port" ] && break; sleep 0.05; done
-busy=$(cat "$work/busy.port")
+hold_port
 rc=0
 timeout 20 "$LEDGERFS" serve "$store" --listen "127.0.0.1:$busy" >"$work/busy.out" 2>"$work/busy.err" || rc=$?
 [ "$rc" = 1 ] || { cat "$work/busy.err" >&2; fail "serve on a busy port exited $rc, want 1"; }
@@ -885,8 +875,7 @@ echo after >"$work/after.txt"
 "$LEDGERFS" append "$store" --path after-busy.txt --file "$work/after.txt" >/dev/null 2>"$work/append.err" ||
   { cat "$work/append.err" >&2; fail "ledgerfs append after the failed serve"; }
 size=$((size + 1))
-kill "$busy_pid" 2>/dev/null || true
-wait "$busy_pid" 2>/dev/null || true
+release_port
 helper_pids=()
 verify_store "$store" "$size"
 

@@ -255,18 +255,7 @@ extra_mounts=()
 
 # --- mount --listen on a busy port: exit 1, the address in the message, no mount --------------------
 section "mount --listen on a busy port: exit 1, the address in the message, no mount"
-python3 -c '
-import socket, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(1)
-print(s.getsockname()[1], flush=True)
-time.sleep(120)' >"$work/busy.port" &
-busy_pid=$!
-helper_pids+=("$busy_pid")
-for i in $(seq 1 100); do [ -s "$work/busy.port" ] && break; sleep 0.05; done
-busy=$(cat "$work/busy.port")
-[ -n "$busy" ] || fail "the port holder did not start"
+hold_port
 extra_mounts+=("$mnt")
 for mode in daemon foreground; do
   args=()
@@ -282,8 +271,7 @@ for mode in daemon foreground; do
   is_mounted "$mnt" && fail "mount ($mode) --listen on a busy port left $mnt mounted"
 done
 extra_mounts=()
-kill "$busy_pid" 2>/dev/null || true
-wait "$busy_pid" 2>/dev/null || true
+release_port
 helper_pids=()
 # The store is free again: an append takes its lock.
 "$LEDGERFS" append "$store" --path after-busy.txt --file "$work/a.bin" >/dev/null 2>"$work/append.err" ||

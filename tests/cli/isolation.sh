@@ -32,20 +32,7 @@ on_exit() {
 }
 t_start=$(date +%s)
 
-umask 022
-chmod 755 "$work"  # mktemp -d made it 0700: the tenants must reach their mount points
-export LEDGERFS_KEY_DIR="$work/keys"
-mkdir "$work/stores" "$work/mnt"
-storeA="$work/stores/a"
-storeB="$work/stores/b"
-mntA="$work/mnt/a"
-mntB="$work/mnt/b"
-vkeyA=$("$LEDGERFS" init "$storeA" --origin test.example/a)
-vkeyB=$("$LEDGERFS" init "$storeB" --origin test.example/b)
-chmod 700 "$storeA" "$storeB"
-keyA="$LEDGERFS_KEY_DIR/test.example_a.key"
-keyB="$LEDGERFS_KEY_DIR/test.example_b.key"
-[ -f "$keyA" ] && [ -f "$keyB" ] || fail "key files not at their default paths"
+two_tenant_stores
 
 forget_pid() {
   local i

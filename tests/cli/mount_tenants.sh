@@ -13,21 +13,8 @@ source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/mount.sh"
 on_exit() { mount_cleanup; }
 
-umask 022
-chmod 755 "$work"  # mktemp -d made it 0700: the tenants must reach their mount points
-export LEDGERFS_KEY_DIR="$work/keys"
-mkdir "$work/stores" "$work/mnt"
-storeA="$work/stores/a"
-storeB="$work/stores/b"
-mntA="$work/mnt/a"
-mntB="$work/mnt/b"
-vkeyA=$("$LEDGERFS" init "$storeA" --origin test.example/a)
-vkeyB=$("$LEDGERFS" init "$storeB" --origin test.example/b)
-chmod 700 "$storeA" "$storeB"
+two_tenant_stores
 [ "$(stat -c %a "$LEDGERFS_KEY_DIR")" = 700 ] || fail "key folder mode is $(stat -c %a "$LEDGERFS_KEY_DIR")"
-keyA="$LEDGERFS_KEY_DIR/test.example_a.key"
-keyB="$LEDGERFS_KEY_DIR/test.example_b.key"
-[ -f "$keyA" ] && [ -f "$keyB" ] || fail "key files not at their default paths"
 
 start_mount "$storeA" "$mntA" --owner 4242:4242 --tenant a
 daemonA=$mount_pid

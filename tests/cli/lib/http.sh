@@ -478,3 +478,30 @@ def tile_index_path(n):
 EOF
 # ledger_log.py (the paged `ledgerfs log --json` reader) is in this folder.
 export PYTHONPATH="$work:$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+
+# hold_port: a process listening on a free loopback port, for the "address in use" checks. Sets
+# $busy (the port) and $busy_pid, and adds the pid to helper_pids (the test's on_exit kills them).
+# The command runs under `exec` in its subshell: bash does not always replace the subshell by the
+# command, and a `kill $!` that reached only the subshell once left the holder running for
+# minutes with the test's output pipe open. It never outlives 120 s either way.
+hold_port() {
+  (exec python3 -c '
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$work/busy.port" 2>/dev/null) &
+  busy_pid=$!
+  helper_pids+=("$busy_pid")
+  local i
+  for i in $(seq 1 100); do [ -s "$work/busy.port" ] && break; sleep 0.05; done
+  busy=$(cat "$work/busy.port")
+  [ -n "$busy" ] || fail "the port holder did not start"
+}
+
+# release_port: stops the hold_port process.
+release_port() {
+  kill "$busy_pid" 2>/dev/null || true
+  wait "$busy_pid" 2>/dev/null || true
+}

@@ -67,3 +67,23 @@ mount_cleanup() {
 
 # The tests' python checks import ledger_log.py from this folder.
 export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+
+# two_tenant_stores: the setup of the two-tenant tests. Stores a and b (0700, made by root) under
+# $work/stores with mount points under $work/mnt, keys in $work/keys. Sets storeA/B, mntA/B,
+# vkeyA/B and keyA/B. $work becomes 0755 so that the tenants' users can reach their mount points.
+two_tenant_stores() {
+  umask 022
+  chmod 755 "$work"  # mktemp -d made it 0700
+  export LEDGERFS_KEY_DIR="$work/keys"
+  mkdir "$work/stores" "$work/mnt"
+  storeA="$work/stores/a"
+  storeB="$work/stores/b"
+  mntA="$work/mnt/a"
+  mntB="$work/mnt/b"
+  vkeyA=$("$LEDGERFS" init "$storeA" --origin test.example/a)
+  vkeyB=$("$LEDGERFS" init "$storeB" --origin test.example/b)
+  chmod 700 "$storeA" "$storeB"
+  keyA="$LEDGERFS_KEY_DIR/test.example_a.key"
+  keyB="$LEDGERFS_KEY_DIR/test.example_b.key"
+  [ -f "$keyA" ] && [ -f "$keyB" ] || fail "key files not at their default paths"
+}
