@@ -486,15 +486,15 @@ class TenantApi::Impl {
     }
   }
 
-  // `size`/`to` may only name the checkpoint the daemon has: it keeps no older signed ones.
-  bool MatchesCheckpoint(const httplib::Request& req, httplib::Response& res, std::string_view key,
-                         std::optional<uint64_t> wanted, const ledger::Checkpoint& cp) {
-    if (!wanted || *wanted == cp.size) return true;
-    Fail(req, res, 404,
-         std::string(key) + "=" + std::to_string(*wanted) +
-             ": proofs are made against the latest signed checkpoint only, whose size is " +
-             std::to_string(cp.size) + " (leave " + std::string(key) + " out to use it)");
-    return false;
+  // The checkpoint a proof is made against: the latest (which CheckpointCovering gave), or, when
+  // `size`/`to` names an earlier size, the checkpoint of that size remade by the log (identical
+  // to the one published then). False (and answered) if the size cannot be served.
+  bool CheckpointOfSize(const httplib::Request& req, httplib::Response& res,
+                        std::optional<uint64_t> wanted, std::string* note, ledger::Checkpoint* cp) {
+    if (!wanted || *wanted == cp->size) return true;
+    ledger::Status st = log_->CheckpointAt(*wanted, note, cp);
+    if (!st.ok()) Fail(req, res, StoreErrorStatus(st) == 400 ? 404 : 500, st.ToString());
+    return st.ok();
   }
 
   void SendProof(const httplib::Request& req, httplib::Response& res, const ledger::Status& st,
@@ -512,10 +512,15 @@ class TenantApi::Impl {
     }
     if (!index) return Fail(req, res, 400, "index is required");
     if (*index == UINT64_MAX) return Fail(req, res, 404, "index is beyond the log");
+    if (size && *size <= *index) {
+      return Fail(req, res, 400,
+                  "size=" + std::to_string(*size) + " does not hold index " +
+                      std::to_string(*index) + " (size must be above the index)");
+    }
     std::string note;
     ledger::Checkpoint cp;
-    if (!CheckpointCovering(req, res, *index + 1, &note, &cp)) return;
-    if (!MatchesCheckpoint(req, res, "size", size, cp)) return;
+    if (!CheckpointCovering(req, res, std::max(*index + 1, size.value_or(0)), &note, &cp)) return;
+    if (!CheckpointOfSize(req, res, size, &note, &cp)) return;
     std::string text;
     ledger::Status st = ledger::BuildInclusionProof(storage_, cp, note, *index, &text);
     SendProof(req, res, st, std::move(text));
@@ -528,10 +533,14 @@ class TenantApi::Impl {
     if (!from) return Fail(req, res, 400, "from is required");
     if (*from == 0)
       return Fail(req, res, 400, "from must be at least 1 (every tree extends the empty one)");
+    if (to && *to < *from) {
+      return Fail(req, res, 400,
+                  "to=" + std::to_string(*to) + " is below from=" + std::to_string(*from));
+    }
     std::string note;
     ledger::Checkpoint cp;
-    if (!CheckpointCovering(req, res, *from, &note, &cp)) return;
-    if (!MatchesCheckpoint(req, res, "to", to, cp)) return;
+    if (!CheckpointCovering(req, res, std::max(*from, to.value_or(0)), &note, &cp)) return;
+    if (!CheckpointOfSize(req, res, to, &note, &cp)) return;
     std::string text;
     ledger::Status st = ledger::BuildConsistencyProof(storage_, cp, note, *from, &text);
     SendProof(req, res, st, std::move(text));

@@ -20,6 +20,7 @@
 #include "ledger/commit_log.h"
 #include "ledger/tile_reader.h"
 #include "ledger/tile_writer.h"
+#include "ledger/tlog_math.h"
 #include "spdlog/spdlog.h"
 
 namespace ledger {
@@ -82,6 +83,7 @@ class Log::Impl {
   Status ReadSince(uint64_t cursor, size_t limit, std::vector<std::string>* entries,
                    uint64_t* next);
   Status LatestCheckpoint(std::string* note, Checkpoint* parsed);
+  Status CheckpointAt(uint64_t size, std::string* note, Checkpoint* parsed);
   Status Publish();
   uint64_t committed_size() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -446,6 +448,29 @@ Status Log::Impl::LatestCheckpoint(std::string* note, Checkpoint* parsed) {
   return Status::Ok();
 }
 
+Status Log::Impl::CheckpointAt(uint64_t size, std::string* note, Checkpoint* parsed) {
+  Checkpoint latest;
+  LEDGER_RETURN_IF_ERROR(LatestCheckpoint(note, &latest));
+  if (size > latest.size) {
+    return Status::InvalidArgument("size " + std::to_string(size) +
+                                   " is beyond the latest checkpoint's " +
+                                   std::to_string(latest.size));
+  }
+  if (size < latest.size) {
+    // Tiles and bundles are never rewritten once published, so the hashes below `size` read
+    // now are those the checkpoint at `size` was signed over.
+    Checkpoint cp;
+    cp.origin = signer_.name();
+    cp.size = size;
+    StorageHashReader reader(storage_);
+    LEDGER_RETURN_IF_ERROR(TreeHash(reader, size, &cp.root));
+    LEDGER_RETURN_IF_ERROR(SignCheckpoint(cp, signer_, note));
+    latest = std::move(cp);
+  }
+  if (parsed) *parsed = std::move(latest);
+  return Status::Ok();
+}
+
 Status Log::Impl::ResolveAttachment(const std::string& final_name, std::string* readable) const {
   std::lock_guard<std::mutex> l(mu_);
   auto it = staged_by_final_.find(final_name);
@@ -500,6 +525,10 @@ Status Log::ReadSince(uint64_t cursor, size_t limit, std::vector<std::string>* e
 }
 Status Log::LatestCheckpoint(std::string* note, Checkpoint* parsed) {
   return impl_->LatestCheckpoint(note, parsed);
+}
+
+Status Log::CheckpointAt(uint64_t size, std::string* note, Checkpoint* parsed) {
+  return impl_->CheckpointAt(size, note, parsed);
 }
 Status Log::Publish() {
   return impl_->Publish();

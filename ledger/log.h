@@ -2,6 +2,7 @@
 //   Append(entry)          -> index, once the entry is durable (one fsync'd commit-log append)
 //   ReadSince(cursor, n)   -> a page of committed entries and the next cursor
 //   LatestCheckpoint()     -> the newest signed checkpoint
+//   CheckpointAt(size)     -> a signed checkpoint of an earlier size, remade from the tiles
 // Concurrent appends share one commit (group commit). Tiles, bundles and the checkpoint are
 // derived from committed state by a publisher and written in batches; a signed checkpoint covers
 // every entry at most `checkpoint_delay` after its Append returned. After a crash, Open recovers
@@ -72,6 +73,13 @@ class Log {
 
   // The newest signed checkpoint note, and its parsed form.
   Status LatestCheckpoint(std::string* note, Checkpoint* parsed = nullptr);
+
+  // A signed checkpoint of the first `size` entries, for any size up to the latest checkpoint's:
+  // the latest itself, or one signed now over the tree hash recomputed from the published tiles.
+  // A checkpoint holds no time and Ed25519 signatures are deterministic, so this is, byte for
+  // byte, the checkpoint once published at that size, if there was one; the daemon keeps no
+  // older checkpoints because it can always remake them. InvalidArgument beyond the latest.
+  Status CheckpointAt(uint64_t size, std::string* note, Checkpoint* parsed = nullptr);
 
   // Publishes everything committed now (tiles, bundles, attachments, checkpoint); returns once the
   // new checkpoint is durable.

@@ -11,6 +11,7 @@
 #include "ledger/bundle.h"
 #include "ledger/log.h"
 #include "ledger/posix_storage.h"
+#include "support/independent.h"
 #include "support/temp_dir.h"
 #include "support/test_data.h"
 
@@ -59,6 +60,19 @@ NoteSigner TestSigner() {
   NoteSigner signer;
   REQUIRE(NoteSigner::Generate("example.com/log-test", &signer).ok());
   return signer;
+}
+
+// RFC 6962's MTH of leaves[lo, hi), on OpenSSL's SHA-256 (support/independent.h) rather than
+// ledger/hash: returns the byte string hashed for the node ("\x00" leaf or "\x01" left right).
+std::string IndependentNode(const std::vector<std::string>& leaves, size_t lo, size_t hi) {
+  if (hi - lo == 1) return std::string(1, '\0') + leaves[lo];
+  size_t k = 1;
+  while (k * 2 < hi - lo) k *= 2;
+  auto digest = [](const std::string& node) {
+    return ledger::testing::Unhex(ledger::testing::Sha256Hex(node));
+  };
+  return "\x01" + digest(IndependentNode(leaves, lo, lo + k)) +
+         digest(IndependentNode(leaves, lo + k, hi));
 }
 
 }  // namespace
@@ -171,6 +185,52 @@ TEST_CASE("read_since pages over published and unpublished entries", "[log]") {
   CHECK(stdfs::exists(dir / "tile/0/001"));
   CHECK(!stdfs::exists(dir / "tile/0/001.p"));
   CHECK(stdfs::exists(dir / "tile/entries/002.p/88"));
+}
+
+TEST_CASE("CheckpointAt remakes, byte for byte, every checkpoint published before", "[log]") {
+  NoteSigner signer = TestSigner();
+  TempDir dir;
+  LogOptions opts;
+  opts.background_publish = false;
+  OpenStore s = MakeStore(dir.path(), signer, opts);
+  // Sizes on both sides of tile boundaries, so that some partials they were published with are
+  // pruned by the time they are remade (tile 0 becomes full at 256, tile 1 of level 0 at 512).
+  const std::set<uint64_t> published_at = {1, 2, 3, 17, 255, 256, 257, 300, 511, 513, 700};
+  std::map<uint64_t, std::string> published;
+  std::string note;
+  ledger::Checkpoint cp;
+  REQUIRE(s.log->LatestCheckpoint(&note, &cp).ok());
+  published[0] = note;
+  for (uint64_t i = 0; i < 700; ++i) {
+    uint64_t index = 0;
+    REQUIRE(s.log->Append("entry " + std::to_string(i), &index).ok());
+    if (published_at.count(i + 1)) {
+      REQUIRE(s.log->Publish().ok());
+      REQUIRE(s.log->LatestCheckpoint(&note, &cp).ok());
+      REQUIRE(cp.size == i + 1);
+      published[i + 1] = note;
+    }
+  }
+  CHECK(!stdfs::exists(dir / "tile/0/000.p"));  // the partials of size 1..255 are gone
+  for (const auto& [size, original] : published) {
+    INFO("size " << size);
+    ledger::Checkpoint remade;
+    REQUIRE(s.log->CheckpointAt(size, &note, &remade).ok());
+    CHECK(note == original);
+    CHECK(remade.size == size);
+    CHECK(remade.origin == "example.com/log-test");
+  }
+  // A size never published on its own gets the root of its first entries, independently computed.
+  std::vector<std::string> first;
+  for (int i = 0; i < 258; ++i) first.push_back("entry " + std::to_string(i));
+  ledger::Checkpoint at258;
+  REQUIRE(s.log->CheckpointAt(258, &note, &at258).ok());
+  CHECK(at258.root == ledger::testing::HexHash(
+                          ledger::testing::Sha256Hex(IndependentNode(first, 0, first.size()))));
+  ledger::Checkpoint opened;
+  REQUIRE(ledger::OpenCheckpoint(note, signer.Verifier(), &opened).ok());
+  CHECK(opened.size == 258);
+  CHECK(s.log->CheckpointAt(701, &note, &cp).code() == Status::Code::kInvalidArgument);
 }
 
 TEST_CASE("an entry over 65,535 bytes is refused and changes nothing", "[log]") {

@@ -624,6 +624,33 @@ for m in sorted(set(froms) | {old_size}):
     assert cli.endswith(b"\n\n" + body), "GET /proof/consistency?from=%d is not the consistency part of ledgerfs prove --since" % m
     body2, _ = get("/proof/consistency?from=%d&to=%d" % (m, size))
     assert body2 == body, "to=<checkpoint size> gives another proof"
+# Proofs against earlier sizes (size=, to=) end with the checkpoint of that size: byte for byte the
+# one published then (the saved older checkpoint), or, for a size never published on its own, one
+# whose root is that of the first entries.
+for s_, published in ((old_size, old), ((old_size + size) // 2, None)):
+    s_root = httpc.mth(leaves[:s_])
+    def check_note(note, what):
+        assert httpc.parse_checkpoint(note) == (origin, s_, s_root), "%s: not the checkpoint of size %d" % (what, s_)
+        assert published is None or note == published, "%s: not the checkpoint published at size %d" % (what, s_)
+    for i in sorted({0, s_ // 2, s_ - 1}):
+        body, _ = get("/proof/inclusion?index=%d&size=%d" % (i, s_))
+        lines, note = parse_proof(body, "c2sp.org/tlog-proof@v1")
+        if lines[0].startswith("extra "):
+            lines = lines[1:]
+        assert lines[0] == "index %d" % i, lines[0]
+        check_note(note, "inclusion of %d at size %d" % (i, s_))
+        proof = [base64.b64decode(l, validate=True) for l in lines[1:]]
+        assert httpc.verify_inclusion(i, s_, leaves[i], proof, s_root), "inclusion of %d at size %d" % (i, s_)
+    for m in sorted({1, max(1, s_ // 2), max(1, s_ - 1)}):
+        body, _ = get("/proof/consistency?from=%d&to=%d" % (m, s_))
+        lines, note = parse_proof(body, "c2sp.org/tlog-consistency@v1")
+        assert lines[0] == "old %d" % m, lines[0]
+        check_note(note, "consistency %d -> %d" % (m, s_))
+        proof = [base64.b64decode(l, validate=True) for l in lines[1:]]
+        assert httpc.verify_consistency(m, s_, httpc.mth(leaves[:m]), s_root, proof), "consistency %d -> %d" % (m, s_)
+        if m > 1:
+            assert not httpc.verify_consistency(m, s_, httpc.mth(leaves[:m - 1]), s_root, proof)
+    print("proofs at the earlier size %d verified" % s_)
 print("%d inclusion and %d consistency proofs verified at size %d" % (len(indices), len(set(froms) | {old_size}), size))
 EOF
 # Every size of the right-edge tile is a "from": sizes the publisher never published on their own
@@ -633,11 +660,12 @@ python3 "$work/proofs.py" "$base" "$tenant" "$LEDGERFS" "$store" "$size" "$work/
   fail "proofs"
 refused 404 "inclusion proof at index = size" GET "/proof/inclusion?index=$size"
 refused 404 "inclusion proof at index 2^64-1" GET '/proof/inclusion?index=18446744073709551615'
-refused 404 "inclusion proof with size other than the checkpoint's" GET "/proof/inclusion?index=0&size=$((size - 1))"
+refused 400 "inclusion proof with a size that does not hold the index" GET "/proof/inclusion?index=5&size=5"
 refused 404 "inclusion proof with size beyond the tree" GET "/proof/inclusion?index=0&size=$((size + 1))"
 refused 400 "consistency proof from=0" GET '/proof/consistency?from=0'
 refused 404 "consistency proof from beyond the size" GET "/proof/consistency?from=$((size + 1))"
-refused 404 "consistency proof with to other than the checkpoint's" GET "/proof/consistency?from=1&to=$((size - 1))"
+refused 400 "consistency proof with to below from" GET "/proof/consistency?from=5&to=4"
+refused 404 "consistency proof with to beyond the tree" GET "/proof/consistency?from=1&to=$((size + 1))"
 refused 400 "inclusion proof without index" GET '/proof/inclusion'
 refused 400 "consistency proof without from" GET '/proof/consistency'
 verify_store "$store" "$size"
