@@ -526,7 +526,6 @@ Status Log::ReadSince(uint64_t cursor, size_t limit, std::vector<std::string>* e
 Status Log::LatestCheckpoint(std::string* note, Checkpoint* parsed) {
   return impl_->LatestCheckpoint(note, parsed);
 }
-
 Status Log::CheckpointAt(uint64_t size, std::string* note, Checkpoint* parsed) {
   return impl_->CheckpointAt(size, note, parsed);
 }

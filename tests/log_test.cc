@@ -56,6 +56,13 @@ OpenStore MakeStore(const std::string& dir, const NoteSigner& signer, LogOptions
   return s;
 }
 
+// Options for a log that publishes only when the test calls Publish().
+LogOptions ManualPublish() {
+  LogOptions opts;
+  opts.background_publish = false;
+  return opts;
+}
+
 NoteSigner TestSigner() {
   NoteSigner signer;
   REQUIRE(NoteSigner::Generate("example.com/log-test", &signer).ok());
@@ -82,9 +89,7 @@ TEST_CASE("appending Tessera's 15 entries one per commit reproduces its log byte
   NoteSigner signer;
   REQUIRE(NoteSigner::Parse(kGoldenKey, &signer).ok());
   TempDir dir;
-  LogOptions opts;
-  opts.background_publish = false;
-  OpenStore s = MakeStore(dir.path(), signer, opts);
+  OpenStore s = MakeStore(dir.path(), signer, ManualPublish());
   CHECK(ReadFile(dir / "checkpoint") == ReadFile(kGoldenDir + "/checkpoint.0"));
 
   const std::vector<std::string> entries = {"one",    "two",   "three",    "four",    "five",
@@ -158,9 +163,7 @@ TEST_CASE("concurrent appends get dense unique indices and read back in order", 
 TEST_CASE("read_since pages over published and unpublished entries", "[log]") {
   NoteSigner signer = TestSigner();
   TempDir dir;
-  LogOptions opts;
-  opts.background_publish = false;
-  OpenStore s = MakeStore(dir.path(), signer, opts);
+  OpenStore s = MakeStore(dir.path(), signer, ManualPublish());
   for (int i = 0; i < 600; ++i) {
     uint64_t index = 0;
     REQUIRE(s.log->Append("e" + std::to_string(i), &index).ok());
@@ -190,9 +193,7 @@ TEST_CASE("read_since pages over published and unpublished entries", "[log]") {
 TEST_CASE("CheckpointAt remakes, byte for byte, every checkpoint published before", "[log]") {
   NoteSigner signer = TestSigner();
   TempDir dir;
-  LogOptions opts;
-  opts.background_publish = false;
-  OpenStore s = MakeStore(dir.path(), signer, opts);
+  OpenStore s = MakeStore(dir.path(), signer, ManualPublish());
   // Sizes on both sides of tile boundaries, so that some partials they were published with are
   // pruned by the time they are remade (tile 0 becomes full at 256, tile 1 of level 0 at 512).
   const std::set<uint64_t> published_at = {1, 2, 3, 17, 255, 256, 257, 300, 511, 513, 700};
