@@ -268,31 +268,45 @@ refused 404 "GET of a chunked upload refused with 413" GET /records/over-chunked
 post over-chunked "$work/hello.txt"  # the name is free again
 verify_store "$store"
 
-# --- uploads in flight and uploads cut short -----------------------------------------------------
-section "uploads in flight and uploads cut short"
-# An upload in flight holds its name: GET is 404 and another POST is 409; then it completes (201).
-python3 - "$base" "$tenant" "$work/slow.go" "$work/slow.sent" "$work/slow.result" <<'EOF' &
-import os, sys, time, json, httpc
-base, tenant, go, sent, result = sys.argv[1:6]
+# start_slow_post NAME PAUSE: a raw-socket POST of /records/NAME (2,000 bytes: 1,000 "a" then
+# 1,000 "b") that sends its first half and waits; returns once that half is sent, so the upload
+# is in flight. finish_slow_post WHO lets it send the rest PAUSE seconds later and reads the
+# answer into $slow_status and $slow_body (WHO names the uploader if it fails).
+start_slow_post() {
+  rm -f "$work/slow.go" "$work/slow.sent" "$work/slow.result"
+  python3 - "$base" "$tenant" "$work/slow.go" "$work/slow.sent" "$work/slow.result" "$1" "$2" <<'EOF' &
+import os, sys, time, httpc
+base, tenant, go, sent, result, name, pause = sys.argv[1:8]
 s = httpc.connect(base)
-s.sendall(httpc.head("POST", "/records/slow.bin", tenant, ["Content-Length: 2000"]) + b"a" * 1000)
+s.sendall(httpc.head("POST", "/records/" + name, tenant, ["Content-Length: 2000"]) + b"a" * 1000)
 open(sent, "w").close()
 while not os.path.exists(go):
     time.sleep(0.01)
+time.sleep(float(pause))
 s.sendall(b"b" * 1000)
 st, h, b = httpc.read_response(s)
 open(result, "w").write("%s %s\n" % (st, b.decode(errors="replace").replace("\n", " ")))
 EOF
-helper_pids+=("$!")
-slow_pid=$!
-for i in $(seq 1 100); do [ -e "$work/slow.sent" ] && break; sleep 0.05; done
-sleep 0.2
+  slow_pid=$!
+  helper_pids+=("$slow_pid")
+  local i
+  for i in $(seq 1 100); do [ -e "$work/slow.sent" ] && break; sleep 0.05; done
+  sleep 0.2
+}
+finish_slow_post() {
+  touch "$work/slow.go"
+  wait "$slow_pid" || fail "$1 failed"
+  helper_pids=()
+  read -r slow_status slow_body <"$work/slow.result"
+}
+
+# --- uploads in flight and uploads cut short -----------------------------------------------------
+section "uploads in flight and uploads cut short"
+# An upload in flight holds its name: GET is 404 and another POST is 409; then it completes (201).
+start_slow_post slow.bin 0
 refused 404 "GET of a name whose upload is in flight" GET /records/slow.bin
 refused 409 "POST of a name whose upload is in flight" POST /records/slow.bin --data-binary @"$work/hello.txt"
-touch "$work/slow.go"
-wait "$slow_pid" || fail "the slow uploader failed"
-helper_pids=()
-read -r slow_status slow_body <"$work/slow.result"
+finish_slow_post "the slow uploader"
 [ "$slow_status" = 201 ] || fail "the slow upload ended with $slow_status $slow_body"
 size=$((size + 1))
 req GET /records/slow.bin
@@ -854,29 +868,9 @@ elapsed=$(((t1 - t0) / 1000000))
 echo "inclusion proof of a pending entry: 503 after $elapsed ms"
 refused 404 "inclusion proof beyond the committed size (pending daemon)" GET "/proof/inclusion?index=$((pending + 1))"
 # A request in flight at SIGTERM finishes.
-rm -f "$work/slow.go" "$work/slow.sent" "$work/slow.result"
-python3 - "$base" "$tenant" "$work/slow.go" "$work/slow.sent" "$work/slow.result" <<'EOF' &
-import os, sys, time, httpc
-base, tenant, go, sent, result = sys.argv[1:6]
-s = httpc.connect(base)
-s.sendall(httpc.head("POST", "/records/in-flight.bin", tenant, ["Content-Length: 2000"]) + b"a" * 1000)
-open(sent, "w").close()
-while not os.path.exists(go):
-    time.sleep(0.01)
-time.sleep(0.5)
-s.sendall(b"b" * 1000)
-st, h, b = httpc.read_response(s)
-open(result, "w").write("%s %s\n" % (st, b.decode(errors="replace").replace("\n", " ")))
-EOF
-slow_pid=$!
-helper_pids+=("$slow_pid")
-for i in $(seq 1 100); do [ -e "$work/slow.sent" ] && break; sleep 0.05; done
-sleep 0.2
+start_slow_post in-flight.bin 0.5
 kill -TERM "$serve_pid"
-touch "$work/slow.go"
-wait "$slow_pid" || fail "the in-flight uploader failed"
-helper_pids=()
-read -r slow_status slow_body <"$work/slow.result"
+finish_slow_post "the in-flight uploader"
 [ "$slow_status" = 201 ] || fail "an upload in flight at SIGTERM ended with '$slow_status $slow_body' (docs/http.md: requests in flight finish)"
 size=$((size + 1))
 rc=0

@@ -65,6 +65,28 @@ sigterm_mount() {
   wait_unmounted "$1"
 }
 daemon_log() { echo "$work/daemon.$((${#mount_pids[@]} - 1)).log"; }
+# check_recovered_and_writable STORE VKEY NAME WHEN: on the daemon just mounted at $mnt, every
+# record acknowledged before is there (eio.py recovered), a new file NAME can be written and is
+# acknowledged; then the mount verifies, is stopped, and the store's log and tree verify.
+# WHEN ("the restart") goes into the messages.
+check_recovered_and_writable() {
+  local store=$1 vkey=$2 name=$3 when=$4
+  DAEMON=$mount_pid python3 "$work/eio.py" recovered || fail "after $when (above)"
+  python3 - "$mnt" "$work" "$name" "written after $when" <<'EOF' || fail "writing after $when failed"
+import hashlib, os, sys
+mnt, work, name, text = sys.argv[1:5]
+data = text.encode() + b"\n"
+with open(os.path.join(mnt, "inbox", name), "wb") as f:
+    f.write(data)
+open(os.path.join(work, "acked"), "a").write("%s %s\n" % (name, hashlib.sha256(data).hexdigest()))
+EOF
+  expect_exit 0 "$LEDGERFS" verify "$mnt" --vkey "$vkey"
+  stop_mount "$mnt" "$mount_pid"
+  forget_pid "$mount_pid"
+  wait_unmounted "$mnt"
+  python3 "$work/eio.py" logcheck "$store" || fail "the log after $when (above)"
+  expect_exit 0 "$LEDGERFS" verify "$store" --vkey "$vkey"
+}
 
 # eio.py COMMAND ...: the checks, one python run per daemon. State shared between runs, in $work:
 # acked ("PATH SHA256" per acknowledged file, "DIR PATH" per folder), maybe ("PATH SHA256": the
@@ -484,21 +506,7 @@ expect_exit 0 "$LEDGERFS" verify "$store" --vkey "$vkey"  # what was published b
 
 echo "== daemon 2 (no shim): recovery on a healthy device"
 start_mount "$store" "$mnt" --checkpoint-delay 200
-DAEMON=$mount_pid python3 "$work/eio.py" recovered || fail "after the restart (above)"
-DAEMON=$mount_pid python3 - "$mnt" "$work" <<'EOF' || fail "writing after the restart failed"
-import hashlib, os, sys
-mnt, work = sys.argv[1], sys.argv[2]
-data = b"written after the restart\n"
-with open(os.path.join(mnt, "inbox", "after-restart"), "wb") as f:
-    f.write(data)
-open(os.path.join(work, "acked"), "a").write("after-restart %s\n" % hashlib.sha256(data).hexdigest())
-EOF
-expect_exit 0 "$LEDGERFS" verify "$mnt" --vkey "$vkey"
-stop_mount "$mnt" "$mount_pid"
-forget_pid "$mount_pid"
-wait_unmounted "$mnt"
-python3 "$work/eio.py" logcheck "$store" || fail "the log after the restart (above)"
-expect_exit 0 "$LEDGERFS" verify "$store" --vkey "$vkey"
+check_recovered_and_writable "$store" "$vkey" after-restart "the restart"
 
 echo "== daemon 3 (shim): a publication fsync fails after the commit"
 LEDGERFS=$shimmed start_mount "$store" "$mnt" --checkpoint-delay 200
@@ -575,19 +583,5 @@ echo "e2fsck -fy: exit $rc"
 [ "$rc" -le 1 ] || { cat "$work/fsck" >&2; fail "e2fsck could not repair the filesystem (exit $rc)"; }
 mount_disk || fail "remount of the ext4 store failed: $(cat "$work/err")"
 start_mount "$dstore" "$mnt" --checkpoint-delay 200
-DAEMON=$mount_pid python3 "$work/eio.py" recovered || fail "after the device came back (above)"
-python3 - "$mnt" "$work" <<'EOF' || fail "writing after the device came back failed"
-import hashlib, os, sys
-mnt, work = sys.argv[1], sys.argv[2]
-data = b"written after the device came back\n"
-with open(os.path.join(mnt, "inbox", "dev-after"), "wb") as f:
-    f.write(data)
-open(os.path.join(work, "acked"), "a").write("dev-after %s\n" % hashlib.sha256(data).hexdigest())
-EOF
-expect_exit 0 "$LEDGERFS" verify "$mnt" --vkey "$dvkey"
-stop_mount "$mnt" "$mount_pid"
-forget_pid "$mount_pid"
-wait_unmounted "$mnt"
-python3 "$work/eio.py" logcheck "$dstore" || fail "the log on the repaired device (above)"
-expect_exit 0 "$LEDGERFS" verify "$dstore" --vkey "$dvkey"
+check_recovered_and_writable "$dstore" "$dvkey" dev-after "the device came back"
 echo "mount_eio: OK (shim and loop device; $(($(date +%s) - t_start)) s)"
