@@ -8,21 +8,9 @@
 
 #include "ledger/checkpoint.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/testdata_signer.h"
 
 namespace {
-
-// The key of the spec vectors (spec/testdata/tessera-log): a public test key.
-constexpr std::string_view kTestdataSkey =
-    "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
-
-const ledger::NoteSigner& Signer() {
-  static const ledger::NoteSigner signer = [] {
-    ledger::NoteSigner s;
-    FUZZ_CHECK(ledger::NoteSigner::Parse(kTestdataSkey, &s).ok());
-    return s;
-  }();
-  return signer;
-}
 
 bool SameFields(const ledger::Checkpoint& a, const ledger::Checkpoint& b) {
   return a.origin == b.origin && a.size == b.size && a.root == b.root &&
@@ -38,18 +26,18 @@ void CheckBody(std::string_view body) {
 
   // The same fields under our key's origin go through sign and open unchanged.
   ledger::Checkpoint ours = cp;
-  ours.origin = Signer().name();
+  ours.origin = fuzz::TestdataSigner().name();
   std::string note;
-  FUZZ_CHECK(ledger::SignCheckpoint(ours, Signer(), &note).ok());
+  FUZZ_CHECK(ledger::SignCheckpoint(ours, fuzz::TestdataSigner(), &note).ok());
   ledger::Checkpoint opened;
-  FUZZ_CHECK(ledger::OpenCheckpoint(note, Signer().Verifier(), &opened).ok());
+  FUZZ_CHECK(ledger::OpenCheckpoint(note, fuzz::TestdataSigner().Verifier(), &opened).ok());
   FUZZ_CHECK(SameFields(ours, opened));
 }
 
 void CheckNote(std::string_view in) {
   ledger::Checkpoint cp;
-  if (!ledger::OpenCheckpoint(in, Signer().Verifier(), &cp).ok()) return;
-  FUZZ_CHECK(cp.origin == Signer().name());
+  if (!ledger::OpenCheckpoint(in, fuzz::TestdataSigner().Verifier(), &cp).ok()) return;
+  FUZZ_CHECK(cp.origin == fuzz::TestdataSigner().name());
   FUZZ_CHECK(in.starts_with(ledger::FormatCheckpointText(cp) + "\n"));
 }
 

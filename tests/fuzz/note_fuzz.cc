@@ -11,13 +11,11 @@
 #include "ledger/encoding.h"
 #include "ledger/note.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/testdata_signer.h"
 
 namespace {
 
-// The tlog-tiles test key of the spec vectors (spec/testdata/tessera-log), which signed the
-// checkpoint seeds, and the key of Go's sumdb/note tests: test keys, public on purpose.
-constexpr std::string_view kTestdataSkey =
-    "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
+// The key of Go's sumdb/note tests (beside fuzz::kTestdataSkey): a test key, public on purpose.
 constexpr std::string_view kNeumannSkey =
     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 
@@ -25,7 +23,7 @@ struct Keys {
   ledger::NoteSigner testdata_signer, neumann_signer;
   ledger::NoteVerifier testdata, neumann;
   Keys() {
-    FUZZ_CHECK(ledger::NoteSigner::Parse(kTestdataSkey, &testdata_signer).ok());
+    testdata_signer = fuzz::TestdataSigner();
     FUZZ_CHECK(ledger::NoteSigner::Parse(kNeumannSkey, &neumann_signer).ok());
     testdata = testdata_signer.Verifier();
     neumann = neumann_signer.Verifier();

@@ -27,21 +27,9 @@
 #include "ledger/tlog_math.h"
 #include "ledger/verifier.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/testdata_signer.h"
 
 namespace {
-
-// The key of the spec vectors (spec/testdata/tessera-log): a public test key.
-constexpr std::string_view kTestdataSkey =
-    "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
-
-const ledger::NoteSigner& Signer() {
-  static const ledger::NoteSigner signer = [] {
-    ledger::NoteSigner s;
-    FUZZ_CHECK(ledger::NoteSigner::Parse(kTestdataSkey, &s).ok());
-    return s;
-  }();
-  return signer;
-}
 
 // A read-only tree in memory: the part of Storage the verifier uses (it promises to use only
 // Read, ReadAt, Size, Exists and List). Folders are implied by the file names.
@@ -169,18 +157,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string content(items[i + 1]);
     ledger::Checkpoint body;
     if ((name == "checkpoint" || name.starts_with("checkpoint.")) &&
-        ledger::ParseCheckpointText(content, &body).ok() && body.origin == Signer().name()) {
-      FUZZ_CHECK(ledger::SignCheckpoint(body, Signer(), &content).ok());
+        ledger::ParseCheckpointText(content, &body).ok() &&
+        body.origin == fuzz::TestdataSigner().name()) {
+      FUZZ_CHECK(ledger::SignCheckpoint(body, fuzz::TestdataSigner(), &content).ok());
     }
     tree.Add(name, std::move(content));
   }
 
   ledger::VerifyOptions options;
-  options.vkeys = {Signer().Verifier().ToString()};
+  options.vkeys = {fuzz::TestdataSigner().Verifier().ToString()};
   ledger::VerifyReport report;
   if (!ledger::VerifyTree(tree, options, &report).ok()) return 0;
 
-  FUZZ_CHECK(report.checkpoint.origin == Signer().name());
+  FUZZ_CHECK(report.checkpoint.origin == fuzz::TestdataSigner().name());
   FUZZ_CHECK(report.entries == report.checkpoint.size);
   ledger::Hash root;
   FUZZ_CHECK(ReferenceRoot(tree, report.checkpoint.size, &root));
