@@ -407,18 +407,7 @@ TEST_CASE("Concurrent ReservePath of one path: exactly one writer wins",
     for (auto& th : pool) th.join();
 
     INFO("round " << round);
-    int winners = 0;
-    NodeId winner = 0;
-    for (int t = 0; t < kThreads; ++t) {
-      if (shared_result[t].ok()) {
-        ++winners;
-        winner = ids[t];
-      } else {
-        CHECK(shared_result[t].code() == Status::Code::kAlreadyExists);
-      }
-      CHECK(own_result[t].ok());
-    }
-    REQUIRE(winners == 1);
+    const NodeId winner = ledger::testing::RaceWinner(shared_result, ids, own_result);
     const Entry e = At(index, path);
     CHECK(e.id == winner);
     CHECK_FALSE(e.sealed);

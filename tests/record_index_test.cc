@@ -483,18 +483,7 @@ TEST_CASE("Concurrent Reserve of one name: exactly one writer wins", "[fs][threa
     for (auto& th : pool) th.join();
 
     INFO("round " << round);
-    int winners = 0;
-    RecordIndex::NodeId winner = 0;
-    for (int t = 0; t < kThreads; ++t) {
-      if (shared_result[t].ok()) {
-        ++winners;
-        winner = ids[t];
-      } else {
-        CHECK(shared_result[t].code() == Status::Code::kAlreadyExists);
-      }
-      CHECK(own_result[t].ok());
-    }
-    REQUIRE(winners == 1);
+    const RecordIndex::NodeId winner = ledger::testing::RaceWinner(shared_result, ids, own_result);
     Entry e;
     REQUIRE(index.Lookup(RecordIndex::kRoot, name, &e));
     CHECK(e.id == winner);

@@ -90,4 +90,26 @@ inline std::vector<std::string> Names(const RecordListing& listing) {
   return names;
 }
 
+// The outcome of a race in which each thread reserved one shared name (`shared`, the id it got in
+// `ids`) and one name of its own (`own`): exactly one thread may win the shared name, the others
+// must get AlreadyExists, and every own reservation must succeed. Returns the winner's id; the
+// test fails unless there is exactly one.
+inline RecordIndex::NodeId RaceWinner(const std::vector<Status>& shared,
+                                      const std::vector<RecordIndex::NodeId>& ids,
+                                      const std::vector<Status>& own) {
+  int winners = 0;
+  RecordIndex::NodeId winner = 0;
+  for (size_t t = 0; t < shared.size(); ++t) {
+    if (shared[t].ok()) {
+      ++winners;
+      winner = ids[t];
+    } else {
+      CHECK(shared[t].code() == Status::Code::kAlreadyExists);
+    }
+    CHECK(own[t].ok());
+  }
+  REQUIRE(winners == 1);
+  return winner;
+}
+
 }  // namespace ledger::testing
